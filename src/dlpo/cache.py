@@ -1,0 +1,95 @@
+"""The one response cache: SQLite (stdlib) in WAL mode, keyed by a hash of the request.
+
+The key covers the engine's `cache_id` (backend kind + model), the messages, every sampling
+parameter, the seed and the sample index, so two requests share an entry only when any backend
+would treat them the same. Writes are single-statement transactions, so the file stays valid
+after `kill -9`; WAL lets several processes (Ray workers, a resumed run) read while one writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Literal
+
+from dlpo.engines.base import ChatRequest, Completion
+
+CacheMode = Literal["use", "refresh", "off"]
+"""`use`: read and write; `refresh`: ignore stored answers but store new ones; `off`: bypass."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    request TEXT NOT NULL,
+    completion TEXT NOT NULL,
+    created REAL NOT NULL DEFAULT (julianday('now'))
+)
+"""
+
+
+def request_key(model_id: str, request: ChatRequest) -> str:
+    """Stable hex digest identifying (model, request)."""
+    payload = json.dumps({"model": model_id, **request.to_dict()}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _completion_to_json(c: Completion) -> str:
+    return json.dumps(
+        {
+            "text": c.text,
+            "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens,
+            "latency_s": c.latency_s,
+            "finish_reason": c.finish_reason,
+            "model": c.model,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _completion_from_json(raw: str) -> Completion:
+    return Completion(**json.loads(raw))
+
+
+class ResponseCache:
+    """A persistent map from request key to completion. Thread-safe; one connection per thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def get(self, key: str) -> Completion | None:
+        row = self._connect().execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
+        return _completion_from_json(row[0]) if row else None
+
+    def put(self, key: str, completion: Completion, request: ChatRequest | None = None) -> None:
+        request_json = json.dumps(request.to_dict(), ensure_ascii=False) if request is not None else "{}"
+        self._connect().execute(
+            "INSERT OR REPLACE INTO responses (key, model, request, completion) VALUES (?, ?, ?, ?)",
+            (key, completion.model, request_json, _completion_to_json(completion)),
+        )
+
+    def __len__(self) -> int:
+        return int(self._connect().execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,68 @@
+"""The `dlpo` Typer application and its entry point.
+
+Exit codes: 0 ok; 2 usage or input error (one clear line; traceback only with --debug);
+1 run failure.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from dlpo.errors import DlpoError
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="dlpo",
+        help="Automatic prompt optimization by textual gradient descent (DLPO).",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    # Command modules are imported here, not at package import, so `import dlpo` stays light.
+    from dlpo.cli import commands
+
+    commands.register_all(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: run the app, turning `DlpoError` into one line and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    if debug:
+        args = [a for a in args if a != "--debug"]
+    app = build_app()
+    try:
+        app(args=args, prog_name="dlpo", standalone_mode=False)
+    except DlpoError as exc:
+        if debug:
+            raise
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        return exc.exit_code
+    except SystemExit as exc:  # typer/click exits on --help etc.
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True)
+        return 130
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def run() -> None:
+    """`dlpo` console script."""
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""LLM backends behind one small async contract (see `dlpo.engines.base`)."""

@@ -1,0 +1,52 @@
+"""A scripted engine for unit tests of pure logic (prompt building, parsing, acceptance).
+
+It never stands in for a real model in an integration test. Replies come from a callable that sees
+the request, or from a fixed list consumed in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from dlpo.engines.base import ChatRequest, Completion
+
+
+class ScriptedEngine:
+    def __init__(
+        self,
+        replies: Callable[[ChatRequest], str] | Iterable[str],
+        name: str = "scripted",
+    ) -> None:
+        self._fn = replies if callable(replies) else None
+        self._queue = None if callable(replies) else list(replies)
+        self._name = name
+        self.requests: list[ChatRequest] = []
+
+    @property
+    def cache_id(self) -> str:
+        return f"scripted:{self._name}"
+
+    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        out = []
+        for request in requests:
+            self.requests.append(request)
+            if self._fn is not None:
+                text = self._fn(request)
+            else:
+                if not self._queue:
+                    raise AssertionError("ScriptedEngine ran out of scripted replies")
+                text = self._queue.pop(0)
+            prompt_tokens = sum(len(m.content.split()) for m in request.messages)
+            out.append(
+                Completion(
+                    text=text,
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=len(text.split()),
+                    latency_s=0.0,
+                    model=self.cache_id,
+                )
+            )
+        return out
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,64 @@
+"""Forward passes: answer examples under a system prompt and score them.
+
+Shared by the training loss, acceptance checks, validation/test evaluation and the CLI's
+`evaluate` command, so every forward call of the library is built the same way (and so hits the
+same cache entries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dlpo.engines.base import ChatRequest
+from dlpo.engines.client import LLMClient
+from dlpo.tasks.base import Example, Score, Task
+
+DEFAULT_FORWARD_MAX_TOKENS = 384
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    example: Example
+    output: str
+    score: Score
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    results: tuple[ExampleResult, ...]
+
+    @property
+    def mean(self) -> float:
+        return sum(r.score.value for r in self.results) / len(self.results) if self.results else 0.0
+
+    @property
+    def n(self) -> int:
+        return len(self.results)
+
+    def scores(self) -> list[float]:
+        return [r.score.value for r in self.results]
+
+
+def forward_request(
+    task: Task, prompt: str, example: Example, max_tokens: int = DEFAULT_FORWARD_MAX_TOKENS, seed: int = 0
+) -> ChatRequest:
+    """The forward model's request: the optimized prompt as system message, the formatted question
+    as user message, greedy decoding."""
+    return ChatRequest.chat(prompt, task.format_input(example), temperature=0.0, max_tokens=max_tokens, seed=seed)
+
+
+async def evaluate(
+    client: LLMClient,
+    task: Task,
+    prompt: str,
+    examples: Sequence[Example],
+    role: str = "forward",
+    max_tokens: int = DEFAULT_FORWARD_MAX_TOKENS,
+) -> EvalResult:
+    """Answer every example under `prompt` (one concurrent batch) and score each answer."""
+    requests = [forward_request(task, prompt, ex, max_tokens) for ex in examples]
+    completions = await client.complete(requests, role=role)
+    return EvalResult(
+        tuple(ExampleResult(ex, c.text, task.score(c.text, ex)) for ex, c in zip(examples, completions))
+    )

@@ -1,0 +1,130 @@
+"""Contracts of the optimizer's extension points.
+
+A step, seen from the optimizer (`dlpo.optim.optimizer.TextualGradientDescent.step`):
+
+1. `ctx = UpdateContext(...)` describes the step (prompt, gradient, step index, seeded RNG, lr).
+2. Each active `Technique` may add `RequestSection`s to the update request (`sections(ctx)`).
+3. The backward model writes a candidate; it is parsed (`dlpo.optim.parsing`).
+4. Each technique `check`s the candidate and may repair it or ask for one re-ask.
+5. The `AcceptanceRule` keeps the candidate or returns to the current prompt.
+6. Each technique `observe`s the `StepOutcome` (memories, histories).
+
+Techniques, acceptance rules and schedules hold explicit state (`state_dict` / `load_state_dict`,
+JSON-serialisable) so a run can be checkpointed and resumed exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """A textual gradient: the reduced criticism of the prompt from one minibatch.
+
+    `critiques` are the per-example critiques it was reduced from; `batch_score` is the minibatch's
+    mean score under the prompt that was criticised.
+    """
+
+    text: str
+    critiques: tuple[str, ...] = ()
+    batch_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class RequestSection:
+    """A block of the update request, rendered as `<TAG>\\nbody\\n</TAG>` after an instruction."""
+
+    tag: str
+    body: str
+    technique: str = ""
+
+
+@dataclass
+class UpdateContext:
+    """What techniques see while the update request is built and the candidate checked."""
+
+    step: int
+    prompt: str
+    gradient: Gradient
+    rng: random.Random
+    lr: float | None = None
+    notes: dict[str, Any] = field(default_factory=dict)  # per-step scratch shared between techniques
+
+
+@dataclass
+class CheckResult:
+    """A technique's verdict on a candidate.
+
+    `candidate` is the (possibly repaired) text. `reask` is a short message for one re-ask of the
+    optimizer model (None = no re-ask wanted). `metrics` are logged with the step (e.g. measured
+    edits, restored sentences). `violations` counts rule breaks found before repair.
+    """
+
+    candidate: str
+    reask: str | None = None
+    violations: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    step: int
+    prompt_before: str
+    candidate: str | None  # None when no usable candidate was produced (failed step)
+    accepted: bool
+    gradient: Gradient
+    score_before: float | None = None  # acceptance-set score of the current prompt
+    score_candidate: float | None = None
+    reason: str = ""
+
+
+@runtime_checkable
+class Technique(Protocol):
+    name: str
+
+    def sections(self, ctx: UpdateContext) -> list[RequestSection]: ...
+
+    def check(self, ctx: UpdateContext, candidate: str) -> CheckResult: ...
+
+    def observe(self, outcome: StepOutcome) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    accept: bool
+    reason: str
+    delta: float | None = None
+    temperature: float | None = None
+    probability: float | None = None
+
+
+@runtime_checkable
+class AcceptanceRule(Protocol):
+    """Decides whether a candidate replaces the current prompt.
+
+    `needs_scores` is False for rules (AlwaysAccept) that do not need the acceptance-set scores,
+    so the optimizer can skip those forward calls.
+    """
+
+    name: str
+    needs_scores: bool
+
+    def decide(self, current: float | None, candidate: float | None, rng: random.Random) -> Decision: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class Schedule(Protocol):
+    """Maps a step counter to a value (learning rate, temperature)."""
+
+    def __call__(self, t: int) -> float: ...

@@ -1,0 +1,1 @@
+"""Tasks: examples with splits, answer-format instruction, extraction and scoring."""

@@ -1,0 +1,105 @@
+"""Usage ledger: calls, cache hits, tokens, latency and money per role, and budgets.
+
+Roles are free strings; the library uses `forward`, `backward` (critiques and their reduction)
+and `optimizer` (the rewrite). A cache hit is counted as a hit, never as a call, and costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from dlpo.engines.base import Completion
+from dlpo.errors import BudgetExceeded
+
+# USD per 1M tokens (input, output). Matched on the model name after the last ':'.
+PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+}
+
+
+def price_of(model_id: str) -> tuple[float, float] | None:
+    """(input, output) USD per 1M tokens for a known model, else None. Local models cost 0."""
+    if model_id.startswith("local"):
+        return (0.0, 0.0)
+    name = model_id.split(":", 1)[-1].split("@", 1)[0]
+    return PRICES_PER_MTOK.get(name)
+
+
+@dataclass
+class RoleUsage:
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    usd: float = 0.0
+    priced: bool = True
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Upper limits on *model calls* (cache hits are free), tokens and USD. None = unlimited."""
+
+    max_calls: int | None = None
+    max_tokens: int | None = None
+    max_usd: float | None = None
+
+
+@dataclass
+class Ledger:
+    budget: Budget = field(default_factory=Budget)
+    roles: dict[str, RoleUsage] = field(default_factory=dict)
+
+    def record(self, role: str, model_id: str, completion: Completion) -> None:
+        usage = self.roles.setdefault(role, RoleUsage())
+        if completion.cached:
+            usage.cache_hits += 1
+            return
+        usage.calls += 1
+        usage.prompt_tokens += completion.prompt_tokens
+        usage.completion_tokens += completion.completion_tokens
+        usage.latency_s += completion.latency_s
+        price = price_of(model_id)
+        if price is None:
+            usage.priced = False
+        else:
+            usage.usd += (completion.prompt_tokens * price[0] + completion.completion_tokens * price[1]) / 1e6
+
+    def total(self) -> RoleUsage:
+        out = RoleUsage()
+        for u in self.roles.values():
+            out.calls += u.calls
+            out.cache_hits += u.cache_hits
+            out.prompt_tokens += u.prompt_tokens
+            out.completion_tokens += u.completion_tokens
+            out.latency_s += u.latency_s
+            out.usd += u.usd
+            out.priced = out.priced and u.priced
+        return out
+
+    def check_budget(self, role: str, pending_calls: int = 1) -> None:
+        """Raise `BudgetExceeded` if making `pending_calls` more model calls would break the budget."""
+        b, t = self.budget, self.total()
+        if b.max_calls is not None and t.calls + pending_calls > b.max_calls:
+            raise BudgetExceeded(
+                f"call budget reached: {t.calls} of {b.max_calls} model calls used, "
+                f"{pending_calls} more needed for role '{role}'"
+            )
+        if b.max_tokens is not None and t.total_tokens >= b.max_tokens:
+            raise BudgetExceeded(f"token budget reached: {t.total_tokens} of {b.max_tokens} tokens used")
+        if b.max_usd is not None and t.usd >= b.max_usd:
+            raise BudgetExceeded(f"money budget reached: ${t.usd:.4f} of ${b.max_usd:.4f} spent")
+
+    def state_dict(self) -> dict:
+        return {"roles": {k: asdict(v) for k, v in self.roles.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.roles = {k: RoleUsage(**v) for k, v in state.get("roles", {}).items()}
