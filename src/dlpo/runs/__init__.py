@@ -1,0 +1,1 @@
+"""Run directories: resolved config, append-only event log, atomic checkpoints and resume."""
