@@ -7,7 +7,10 @@ import importlib
 import typer
 
 # Modules under dlpo.cli that define `register(app: typer.Typer) -> None`.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "models",
+    "chat",
+)
 
 
 def register_all(app: typer.Typer) -> None:

@@ -1,0 +1,148 @@
+"""Engine specs: the short strings of the command line and their typed config-file equivalent.
+
+Accepted spec strings:
+
+    local                          the default local model for the role (forward: 0.5B, else 1.5B)
+    local:qwen2.5-0.5b             a built-in local model (see `dlpo models`)
+    local:/path/to/model.gguf      any GGUF file
+    openai:MODEL                   OpenAI's API (key from $OPENAI_API_KEY)
+    openai:MODEL@http://host:port/v1   any OpenAI-compatible server
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dlpo.engines.base import Engine
+from dlpo.errors import ConfigError
+
+DEFAULT_FORWARD = "local:qwen2.5-0.5b"
+DEFAULT_BACKWARD = "local:qwen2.5-1.5b"
+
+SPEC_FORMS = (
+    "local",
+    "local:<model name>",
+    "local:/path/to/model.gguf",
+    "openai:<model>",
+    "openai:<model>@http://host:port/v1",
+)
+
+
+class EngineConfig(BaseModel):
+    """Typed engine settings (the form used in config files). Local-only and openai-only fields are
+    ignored by the other kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["local", "openai"]
+    model: str = Field(min_length=1)
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = Field(8, ge=1)
+    timeout: float = Field(120.0, gt=0)
+    max_retries: int = Field(4, ge=0)
+    n_ctx: int = Field(4096, ge=256)
+    n_threads: int | None = Field(None, ge=1)
+    seed: int = 0
+
+    def spec(self) -> str:
+        """The spec string of this config (settings other than kind/model/base_url are not in it)."""
+        if self.kind == "openai" and self.base_url:
+            return f"openai:{self.model}@{self.base_url}"
+        return f"{self.kind}:{self.model}"
+
+
+def default_spec(role: str) -> str:
+    """The engine of `local` for a role: the small model answers, the larger one critiques/rewrites."""
+    return DEFAULT_FORWARD if role == "forward" else DEFAULT_BACKWARD
+
+
+def _bad(spec: str, why: str) -> ConfigError:
+    return ConfigError(f"bad engine spec '{spec}': {why}; accepted forms: {', '.join(SPEC_FORMS)}")
+
+
+def parse_engine_spec(spec: str, role: str = "forward", **settings: Any) -> EngineConfig:
+    """Parse a spec string into an `EngineConfig`; `settings` fill the other fields (timeout, ...)."""
+    text = spec.strip()
+    if text == "local":
+        text = default_spec(role)
+    kind, sep, rest = text.partition(":")
+    if not text:
+        raise _bad(spec, "empty")
+    if not sep:
+        raise _bad(spec, "expected '<kind>:<model>'")
+    if not rest.strip():
+        raise _bad(spec, f"missing the model after '{kind}:'")
+    rest = rest.strip()
+    if kind == "local":
+        from dlpo.engines.models import MODELS
+
+        if not _is_path(rest) and rest not in MODELS:
+            raise _bad(spec, f"unknown local model '{rest}' (built-in: {', '.join(sorted(MODELS))})")
+        return config_from_mapping({"kind": "local", "model": rest, **settings}, where=f"engine '{spec}'")
+    if kind == "openai":
+        model, base_url = rest, None
+        at = rest.rfind("@http")
+        if at >= 0:
+            model, base_url = rest[:at], rest[at + 1 :]
+        elif "@" in rest:
+            raise _bad(spec, "the base URL after '@' must start with http:// or https://")
+        if not model:
+            raise _bad(spec, "missing model name before '@'")
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise _bad(spec, "the base URL must start with http:// or https://")
+        return config_from_mapping(
+            {"kind": "openai", "model": model, "base_url": base_url, **settings}, where=f"engine '{spec}'"
+        )
+    raise _bad(spec, f"unknown engine kind '{kind}' (allowed: local, openai)")
+
+
+def _is_path(model: str) -> bool:
+    return "/" in model or model.endswith(".gguf") or model.startswith("~")
+
+
+def config_from_mapping(data: Mapping[str, Any], where: str = "engine config") -> EngineConfig:
+    """Validate a config-file mapping; errors name the key and the allowed values."""
+    try:
+        return EngineConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(root)"
+            problems.append(f"{key}: {err['msg']}")
+        raise ConfigError(f"{where}: " + "; ".join(problems)) from None
+
+
+def build_engine(spec_or_config: str | EngineConfig | Mapping[str, Any], role: str = "forward") -> Engine:
+    """An engine from a spec string, an `EngineConfig` or a config mapping. Nothing is loaded or
+    contacted here: local models load, and network clients connect, on the first request."""
+    if isinstance(spec_or_config, str):
+        config = parse_engine_spec(spec_or_config, role=role)
+    elif isinstance(spec_or_config, EngineConfig):
+        config = spec_or_config
+    else:
+        config = config_from_mapping(spec_or_config)
+    if config.kind == "local":
+        from dlpo.engines.local_engine import LocalEngine
+        from dlpo.engines.models import MODELS
+
+        if not _is_path(config.model) and config.model not in MODELS:
+            raise ConfigError(
+                f"engine config: model: unknown local model '{config.model}'; use a .gguf path or one of: "
+                + ", ".join(sorted(MODELS))
+            )
+
+        return LocalEngine(config.model, n_ctx=config.n_ctx, n_threads=config.n_threads, seed=config.seed)
+    from dlpo.engines.openai_engine import OpenAIEngine
+
+    return OpenAIEngine(
+        config.model,
+        base_url=config.base_url,
+        api_key_env=config.api_key_env,
+        timeout=config.timeout,
+        concurrency=config.concurrency,
+        max_retries=config.max_retries,
+    )
