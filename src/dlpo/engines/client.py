@@ -53,7 +53,11 @@ class LLMClient:
                 misses.append(i)
         if misses:
             self.ledger.check_budget(role, pending_calls=len(misses))
-            done = await asyncio.gather(*(self._call(requests[i], role) for i in misses))
+            # Wait for every request before raising, so the ones that succeed are all cached.
+            done = await asyncio.gather(*(self._call(requests[i], role) for i in misses), return_exceptions=True)
+            for outcome in done:
+                if isinstance(outcome, BaseException):
+                    raise outcome
             for i, completion in zip(misses, done):
                 results[i] = completion
         return [r for r in results if r is not None]
