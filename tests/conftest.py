@@ -92,8 +92,23 @@ def llama_cpp_server(small_model_path, tmp_path_factory):
     port, alias = free_port(), "qwen2.5-0.5b"
     log = tmp_path_factory.mktemp("server") / "server.log"
     cmd = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(small_model_path), "--model_alias", alias,
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--seed", "0", "--verbose", "False",
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(small_model_path),
+        "--model_alias",
+        alias,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--seed",
+        "0",
+        "--verbose",
+        "False",
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)

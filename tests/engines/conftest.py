@@ -70,7 +70,7 @@ class FakeOpenAI:
             def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
                 self._send(status, {"error": {"message": message, "type": "test", "code": status}}, headers)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 model = body.get("model", "")
                 action = fake._next(model)
@@ -88,7 +88,9 @@ class FakeOpenAI:
                 if action == "429":
                     return self._error(429, "slow down", {"Retry-After": "1"})
                 if action == "429date":
-                    return self._error(429, "slow down", {"Retry-After": formatdate(time.time() + 3, usegmt=True)})
+                    return self._error(
+                        429, "slow down", {"Retry-After": formatdate(time.time() + 3, usegmt=True)}
+                    )
                 if action in ("500", "503"):
                     return self._error(int(action), "server trouble")
                 if action == "drop":

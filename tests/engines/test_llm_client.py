@@ -83,7 +83,9 @@ async def test_failure_in_a_batch_keeps_the_finished_requests_cached(tmp_path):
 
 async def test_budget_stops_before_calling_and_keeps_results(tmp_path):
     engine = ScriptedEngine(lambda r: "a")
-    client = LLMClient(engine, cache=ResponseCache(tmp_path / "c.sqlite"), ledger=Ledger(budget=Budget(max_calls=3)))
+    client = LLMClient(
+        engine, cache=ResponseCache(tmp_path / "c.sqlite"), ledger=Ledger(budget=Budget(max_calls=3))
+    )
     await client.complete(batch(2), role="forward")
     with pytest.raises(BudgetExceeded):
         await client.complete(batch(4), role="forward")  # needs 2 more calls, 1 left

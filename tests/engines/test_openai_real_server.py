@@ -43,5 +43,7 @@ async def test_context_overflow_is_not_retried(llama_cpp_server):
     with pytest.raises(EngineError) as err:
         await engine.complete([long])
     assert engine.attempts == 1
-    assert str(err.value).startswith(f"{engine.cache_id}: 400 Bad Request — the request is longer than the model's context window")
+    assert str(err.value).startswith(
+        f"{engine.cache_id}: 400 Bad Request — the request is longer than the model's context window"
+    )
     await engine.aclose()

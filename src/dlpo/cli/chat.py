@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -52,13 +52,19 @@ def register(app: typer.Typer) -> None:
     @app.command("chat")
     def chat(
         text: Annotated[str, typer.Argument(help="The user message.")],
-        engine: Annotated[str, typer.Option("--engine", "-e", help="Engine spec, e.g. local, openai:gpt-4o-mini, "
-                                            "openai:MODEL@http://127.0.0.1:8080/v1")] = "local",
+        engine: Annotated[
+            str,
+            typer.Option(
+                "--engine",
+                "-e",
+                help="Engine spec, e.g. local, openai:gpt-4o-mini, openai:MODEL@http://127.0.0.1:8080/v1",
+            ),
+        ] = "local",
         system: Annotated[str, typer.Option("--system", "-s", help="System message.")] = DEFAULT_SYSTEM,
         max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 256,
         temperature: Annotated[float, typer.Option("--temperature", min=0.0)] = 0.0,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
-        cache: Annotated[Optional[Path], typer.Option("--cache", help="Cache file.")] = None,
+        cache: Annotated[Path | None, typer.Option("--cache", help="Cache file.")] = None,
     ) -> None:
         """Send one message to an engine; print the reply, then a usage line on stderr."""
         from dlpo.engines.base import run_sync

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,12 +31,14 @@ def _selected(which: str) -> list[str]:
 
 
 CacheDir = Annotated[
-    Optional[Path],
-    typer.Option("--cache-dir", help="Where assembled models live (default $DLPO_MODEL_DIR or ~/.cache/dlpo/models)."),
+    Path | None,
+    typer.Option(
+        "--cache-dir", help="Where assembled models live (default $DLPO_MODEL_DIR or ~/.cache/dlpo/models)."
+    ),
 ]
 
 
-def list_models(cache_dir: Optional[Path] = None) -> None:
+def list_models(cache_dir: Path | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -64,7 +66,7 @@ def list_models(cache_dir: Optional[Path] = None) -> None:
     )
 
 
-def prepare(which: str, cache_dir: Optional[Path] = None, progress: bool = True) -> list[Path]:
+def prepare(which: str, cache_dir: Path | None = None, progress: bool = True) -> list[Path]:
     from dlpo.engines.models import ensure_model
 
     paths = []

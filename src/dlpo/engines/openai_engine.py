@@ -120,7 +120,9 @@ class OpenAIEngine:
                 last = exc.cause
                 if attempt == attempts:
                     break
-                wait = self.backoff.delay(attempt) if exc.wait is None else min(exc.wait, self.max_retry_after)
+                wait = (
+                    self.backoff.delay(attempt) if exc.wait is None else min(exc.wait, self.max_retry_after)
+                )
                 await self._sleep(wait)
         raise EngineError(f"{self.cache_id}: gave up after {attempts} attempts; last error: {last}")
 
