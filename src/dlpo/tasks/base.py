@@ -56,6 +56,15 @@ class Task:
     initial_prompt: str = ""
     description: str = ""
     source: str = ""
+    # What kind of answer the scorer expects ("numeric", "choice", "label", "exact", "math"); for
+    # listings and reports. Optional, added after the first contract.
+    answer_type: str = ""
+
+    @property
+    def scorer_name(self) -> str:
+        """The scorer's name, e.g. "numeric" (strict) or "reference:gsm8k" (the paper's lenient rule);
+        reports print it so numbers say which scoring they used."""
+        return getattr(self.scorer, "name", type(self.scorer).__name__)
 
     def format_input(self, example: Example) -> str:
         if not self.answer_instruction:
