@@ -31,6 +31,9 @@ class Gradient:
     text: str
     critiques: tuple[str, ...] = ()
     batch_score: float = 0.0
+    # Texts of the batch the backward model saw (questions, model answers, expected answers). The
+    # optimizer rejects a candidate prompt that pastes them in (added by the optimizer helper).
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class RequestSection:
     tag: str
     body: str
     technique: str = ""
+    instruction: str = ""  # text placed before the tagged block (may be the whole section if tag == "")
 
 
 @dataclass
@@ -103,6 +107,7 @@ class Decision:
     delta: float | None = None
     temperature: float | None = None
     probability: float | None = None
+    draw: float | None = None  # the uniform draw u compared with `probability` (TSA), when one was made
 
 
 @runtime_checkable

@@ -1,0 +1,71 @@
+"""The textual loss of a minibatch: the forward pass, its scores, and `backward()`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dlpo.engines.client import LLMClient
+from dlpo.evaluation import DEFAULT_FORWARD_MAX_TOKENS, EvalResult, evaluate
+from dlpo.optim.base import Gradient
+from dlpo.optim.gradient import compute_gradient
+from dlpo.optim.variable import Prompt
+from dlpo.tasks.base import Example, Task
+
+
+@dataclass
+class TextualLoss:
+    """The forward result of `prompt` on a minibatch; `backward()` turns it into `prompt.grad`.
+
+    The loss is computed under the prompt text at forward time (`prompt_text`), so a later change
+    of `prompt.text` does not change what the critics see.
+    """
+
+    prompt: Prompt
+    task: Task
+    result: EvalResult
+    prompt_text: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.prompt_text:
+            self.prompt_text = self.prompt.text
+
+    @property
+    def value(self) -> float:
+        """1 - mean score of the batch."""
+        return 1.0 - self.result.mean
+
+    async def backward(
+        self,
+        client: LLMClient,
+        *,
+        critique_max_tokens: int = 200,
+        reduction_max_tokens: int = 300,
+    ) -> Gradient:
+        """Critique all examples (one concurrent batch, role "backward"), reduce them in one call,
+        set and return `self.prompt.grad`. Engine errors propagate."""
+        snapshot = Prompt(self.prompt_text, role_description=self.prompt.role_description)
+        grad = await compute_gradient(
+            client,
+            snapshot,
+            self.task,
+            self.result,
+            critique_max_tokens=critique_max_tokens,
+            reduction_max_tokens=reduction_max_tokens,
+        )
+        self.prompt.grad = grad
+        return grad
+
+
+async def textual_loss(
+    client: LLMClient,
+    task: Task,
+    prompt: Prompt,
+    batch: Sequence[Example],
+    *,
+    max_tokens: int = DEFAULT_FORWARD_MAX_TOKENS,
+) -> TextualLoss:
+    """Forward pass: the forward model answers `batch` under `prompt.text` (one concurrent batch,
+    role "forward"), and the task scorer scores each answer with a reason."""
+    result = await evaluate(client, task, prompt.text, batch, role="forward", max_tokens=max_tokens)
+    return TextualLoss(prompt=prompt, task=task, result=result, prompt_text=prompt.text)

@@ -1,0 +1,193 @@
+"""Recipes: named compositions of techniques, an acceptance rule and schedules (like optax aliases).
+
+Presets:
+- `tgd`: TextGrad - nothing on, always accept.
+- `dlpo`: TLRD + TSA + TCL + TRegu (the paper's best). TLRD is a schedule over TLR's budget, so it
+  implies TLR's measured sentence-edit budget (stated in the request, measured, re-asked/trimmed).
+- `tlr`, `tdo`, `tsa`, `tlrd`, `tmnt`, `tcl`, `tregu`: that technique only, with AlwaysAccept
+  unless the technique is TSA.
+
+Defaults (paper.md §3/§4; reference values where the code has them): lr 4 (TLR worked example and
+TLRD simulation), linear decay of 1 per accepted step with floor 1, dropout 0.3 (suggested
+0.2-0.5), momentum window 3, contrastive gap 0.15, TRegu warm-up 16 remembered prompts, TSA
+T0 = 64, decay 2, hard margin 0.3, prompt cap 300 words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dlpo.engines.client import LLMClient
+from dlpo.errors import ConfigError
+from dlpo.optim.acceptance import AlwaysAccept, Greedy, SimulatedAnnealing
+from dlpo.optim.base import AcceptanceRule, Technique
+from dlpo.optim.optimizer import TextualGradientDescent
+from dlpo.optim.schedules import CosineDecay, LinearDecay, LRScheduler, StepDecay
+from dlpo.optim.techniques import Contrastive, Dropout, LearningRate, Momentum, Regularization
+from dlpo.optim.variable import Prompt
+
+TECHNIQUES = ("tlr", "tdo", "tsa", "tlrd", "tmnt", "tcl", "tregu")
+PRESETS: dict[str, tuple[str, ...]] = {
+    "tgd": (),
+    "dlpo": ("tlrd", "tsa", "tcl", "tregu"),
+    **{t: (t,) for t in TECHNIQUES},
+}
+
+
+class Recipe(BaseModel):
+    """The resolved, serialisable recipe of an optimizer (written into the run's config)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "custom"
+    techniques: list[str] = Field(default_factory=list)
+    acceptance: Literal["always", "greedy", "annealing"] | None = None  # None: annealing iff tsa, else always
+    lr: int = Field(4, ge=1, le=50)
+    lr_schedule: Literal["linear", "step", "cosine", "none"] = "linear"
+    lr_floor: int = Field(1, ge=1)
+    lr_step_every: int = Field(2, ge=1)
+    lr_step_factor: float = Field(0.5, gt=0.0, le=1.0)
+    lr_cosine_steps: int = Field(10, ge=1)
+    lr_on: Literal["accepted", "every"] = "accepted"
+    lr_exact: bool = True
+    bold_above: int | None = Field(None, ge=1)
+    dropout: float = Field(0.3, ge=0.0, le=1.0)
+    momentum_k: int = Field(3, ge=1, le=20)
+    contrastive_gap: float = Field(0.15, ge=0.0, le=1.0)
+    regularization_warmup: int = Field(16, ge=0)
+    regularization_warmup_steps: int | None = Field(None, ge=0)
+    t0: float = Field(64.0, gt=0.0)
+    t_decay: float = Field(2.0, ge=1.0)
+    hard_margin: float = Field(0.3, ge=0.0, le=1.0)
+    max_prompt_words: int = Field(300, ge=10)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Recipe:
+        unknown = [t for t in self.techniques if t not in TECHNIQUES]
+        if unknown:
+            raise ValueError(f"unknown technique(s) {unknown}; allowed: {', '.join(TECHNIQUES)}")
+        self.techniques = [t for t in TECHNIQUES if t in self.techniques]  # canonical order, no duplicates
+        if self.acceptance is None:
+            self.acceptance = "annealing" if "tsa" in self.techniques else "always"
+        elif self.acceptance == "annealing" and "tsa" not in self.techniques:
+            raise ValueError("acceptance 'annealing' is TSA: add 'tsa' to techniques")
+        elif "tsa" in self.techniques and self.acceptance != "annealing":
+            raise ValueError(f"technique 'tsa' needs acceptance 'annealing', not {self.acceptance!r}")
+        return self
+
+    @property
+    def uses_tlr(self) -> bool:
+        """TLR's measured budget is on with TLR itself and with TLRD (a schedule over its budget)."""
+        return "tlr" in self.techniques or "tlrd" in self.techniques
+
+
+def _config_error(err: ValidationError) -> ConfigError:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "recipe"
+    msg = first["msg"].removeprefix("Value error, ")
+    return ConfigError(f"recipe: {key}: {msg} (got {first.get('input')!r})" if first["loc"] else f"recipe: {msg}")
+
+
+def recipe_from_dict(data: dict[str, Any]) -> Recipe:
+    """Validate a recipe read from a file; errors become ConfigError naming the key."""
+    try:
+        return Recipe(**data)
+    except ValidationError as err:
+        raise _config_error(err) from None
+
+
+def _technique_list(techniques: str | Sequence[str]) -> list[str]:
+    items = techniques.split(",") if isinstance(techniques, str) else list(techniques)
+    return [t.strip().lower() for t in items if t.strip() and t.strip().lower() != "none"]
+
+
+def resolve_recipe(
+    preset: str | None = None, techniques: str | Sequence[str] | None = None, **overrides: Any
+) -> Recipe:
+    """The recipe of `preset` (default "dlpo"); `techniques` (list or comma-separated) replaces the
+    preset's technique list; `overrides` set recipe fields (None values are ignored, so CLI flags
+    that were not given can be passed straight through)."""
+    if preset is not None and preset.lower() not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
+    base = (preset or ("custom" if techniques is not None else "dlpo")).lower()
+    names = list(PRESETS.get(base, ()))
+    if techniques is not None:
+        names = _technique_list(techniques)
+        unknown = [t for t in names if t not in TECHNIQUES]
+        if unknown:
+            raise ConfigError(f"unknown technique(s) {unknown}; allowed: {', '.join(TECHNIQUES)}")
+        if preset is None or tuple(sorted(names)) != tuple(sorted(PRESETS[base])):
+            base = "+".join(t for t in TECHNIQUES if t in names) or "tgd"
+    fields = set(Recipe.model_fields) - {"name", "techniques"}
+    bad = [k for k in overrides if k not in fields]
+    if bad:
+        raise ConfigError(f"unknown recipe option(s) {bad}; allowed: {', '.join(sorted(fields))}")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return recipe_from_dict({"name": base, "techniques": names, **given})
+
+
+def _lr_schedule(recipe: Recipe) -> Any:
+    if recipe.lr_schedule == "linear":
+        return LinearDecay(recipe.lr, floor=recipe.lr_floor)
+    if recipe.lr_schedule == "step":
+        return StepDecay(recipe.lr, factor=recipe.lr_step_factor, every=recipe.lr_step_every, floor=recipe.lr_floor)
+    return CosineDecay(recipe.lr, total=recipe.lr_cosine_steps, floor=recipe.lr_floor)
+
+
+def build_techniques(recipe: Recipe) -> list[Technique]:
+    out: list[Technique] = []
+    t = set(recipe.techniques)
+    if "tcl" in t:
+        out.append(Contrastive(gap=recipe.contrastive_gap))
+    if "tmnt" in t:
+        out.append(Momentum(k=recipe.momentum_k))
+    if "tdo" in t:
+        out.append(Dropout(p=recipe.dropout))
+    if "tregu" in t:
+        out.append(
+            Regularization(
+                warmup_prompts=recipe.regularization_warmup, warmup_steps=recipe.regularization_warmup_steps
+            )
+        )
+    if recipe.uses_tlr:
+        out.append(LearningRate(lr=recipe.lr, exact=recipe.lr_exact, bold_above=recipe.bold_above))
+    return out
+
+
+def build_acceptance(recipe: Recipe) -> AcceptanceRule:
+    if recipe.acceptance == "annealing":
+        return SimulatedAnnealing(t0=recipe.t0, decay=recipe.t_decay, hard_margin=recipe.hard_margin)
+    if recipe.acceptance == "greedy":
+        return Greedy()
+    return AlwaysAccept()
+
+
+def build_optimizer(
+    recipe: Recipe,
+    prompt: Prompt,
+    client: LLMClient,
+    *,
+    score_fn: Callable[[str], Awaitable[float]] | None,
+    seed: int,
+    **optimizer_options: Any,
+) -> tuple[TextualGradientDescent, list[LRScheduler]]:
+    """The optimizer and its schedulers for `recipe` (TLRD -> an LRScheduler over accepted steps).
+    `optimizer_options` pass through to TextualGradientDescent (max_tokens, temperature, ...)."""
+    opt = TextualGradientDescent(
+        prompt,
+        client,
+        techniques=build_techniques(recipe),
+        acceptance=build_acceptance(recipe),
+        score_fn=score_fn,
+        lr=recipe.lr if recipe.uses_tlr else None,
+        seed=seed,
+        max_prompt_words=recipe.max_prompt_words,
+        **optimizer_options,
+    )
+    schedulers: list[LRScheduler] = []
+    if "tlrd" in recipe.techniques and recipe.lr_schedule != "none":
+        schedulers.append(LRScheduler(opt, _lr_schedule(recipe), on=recipe.lr_on))
+    return opt, schedulers

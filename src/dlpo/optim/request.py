@@ -1,0 +1,68 @@
+"""The update request: what the optimizer model is asked to do in one step.
+
+Layout (user message), following the reference order: the role description, the feedback (the
+textual gradient), the technique sections in the order TCL -> TMnt -> TDO -> TRegu -> TLR (other
+techniques after them), the full current prompt between <VARIABLE> tags, and the output-format
+instruction. The system prompt is short and direct: small models follow that better.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dlpo.engines.base import ChatRequest
+from dlpo.optim.base import RequestSection
+
+OPTIMIZER_SYSTEM = (
+    "You improve system prompts for language models. Apply the feedback and reply with the complete new "
+    "prompt between <IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>."
+)
+
+SECTION_ORDER = ("tcl", "tmnt", "tdo", "tregu", "tlr")
+
+FORMAT_INSTRUCTION = (
+    "Write the complete improved prompt between <IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>. Inside the "
+    "tags put only the prompt text: no explanation, no questions, answers or feedback, and no <VARIABLE> tags."
+)
+
+
+def order_sections(sections: Sequence[RequestSection]) -> list[RequestSection]:
+    """Sort sections into the reference order (stable; unknown techniques go last)."""
+
+    def rank(s: RequestSection) -> int:
+        return SECTION_ORDER.index(s.technique) if s.technique in SECTION_ORDER else len(SECTION_ORDER)
+
+    return sorted(sections, key=rank)
+
+
+def render_section(section: RequestSection) -> str:
+    parts = [section.instruction.strip()] if section.instruction.strip() else []
+    if section.tag:
+        parts.append(f"<{section.tag}>\n{section.body.strip()}\n</{section.tag}>")
+    elif section.body.strip():
+        parts.append(section.body.strip())
+    return "\n".join(parts)
+
+
+def build_update_message(
+    prompt: str, role_description: str, feedback: str, sections: Sequence[RequestSection]
+) -> str:
+    """The user message of the update request."""
+    blocks = [
+        f"You are improving this variable: a {role_description}.",
+        f"Feedback on the current prompt, from its answers to a batch of training questions:\n"
+        f"<FEEDBACK>\n{feedback.strip()}\n</FEEDBACK>",
+    ]
+    blocks.extend(render_section(s) for s in order_sections(sections))
+    blocks.append(f"The current prompt:\n<VARIABLE>\n{prompt.strip() or '(empty)'}\n</VARIABLE>")
+    blocks.append(FORMAT_INSTRUCTION)
+    return "\n\n".join(b for b in blocks if b)
+
+
+def with_reminder(message: str, reminder: str) -> str:
+    """The re-ask: the same request with a short reminder of what went wrong appended."""
+    return f"{message}\n\nIMPORTANT: {reminder.strip()}"
+
+
+def update_request(user: str, *, max_tokens: int = 512, temperature: float = 0.0, seed: int | None = 0) -> ChatRequest:
+    return ChatRequest.chat(OPTIMIZER_SYSTEM, user, temperature=temperature, max_tokens=max_tokens, seed=seed)

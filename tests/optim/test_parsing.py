@@ -1,0 +1,130 @@
+"""One test per reply failure mode seen from the 1.5B local optimizer (local-llm.md)."""
+
+import pytest
+
+from dlpo.optim.parsing import has_repetition_loop, parse_reply, reask_hint, reject_reason
+
+CURRENT = "Answer the question."
+NEW = "Solve the problem step by step and end with 'Answer: <number>'."
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        f"<IMPROVED_VARIABLE>{NEW}</IMPROVED_VARIABLE>",
+        f"Sure! Here it is:\n<improved_variable>\n  {NEW}\n</improved_variable>\nHope it helps.",
+        f"< IMPROVED_VARIABLE >{NEW}</ IMPROVED_VARIABLE >",
+        f"<IMPROVED VARIABLE>{NEW}</IMPROVED VARIABLE>",
+        f"<IMPROVED_PROMPT>{NEW}</IMPROVED_PROMPT>",
+        f"<IMPROVED_VARIABLE>\n```\n{NEW}\n```\n</IMPROVED_VARIABLE>",
+        f'<IMPROVED_VARIABLE>"{NEW}"</IMPROVED_VARIABLE>',
+    ],
+)
+def test_tag_variants(reply):
+    result = parse_reply(reply, current=CURRENT)
+    assert result.candidate == NEW and result.method == "tags"
+
+
+def test_tags_mentioned_in_prose_then_used():
+    reply = f"I will write it between <IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>.\n<IMPROVED_VARIABLE>{NEW}</IMPROVED_VARIABLE>"
+    assert parse_reply(reply, current=CURRENT).candidate == NEW
+
+
+def test_nested_old_variable_inside_new_tags_is_stripped():
+    reply = f"<IMPROVED_VARIABLE>\n<VARIABLE>\n{CURRENT}\n</VARIABLE>\n{NEW}\n</IMPROVED_VARIABLE>"
+    assert parse_reply(reply, current=CURRENT).candidate == NEW
+
+
+def test_nested_variable_holding_the_new_prompt():
+    reply = f"<IMPROVED_VARIABLE><VARIABLE>{NEW}</VARIABLE></IMPROVED_VARIABLE>"
+    assert parse_reply(reply, current=CURRENT).candidate == NEW
+
+
+def test_unchanged_prompt_is_rejected():
+    result = parse_reply(f"<IMPROVED_VARIABLE>\n<VARIABLE>{CURRENT}</VARIABLE>\n</IMPROVED_VARIABLE>", current=CURRENT)
+    assert result.candidate == CURRENT
+    reason = reject_reason(result.candidate, current=CURRENT)
+    assert reason.startswith("unchanged")
+    assert reject_reason("  answer the   QUESTION. ", current=CURRENT).startswith("unchanged")
+
+
+def test_pasted_question_is_rejected():
+    question = "Question: Tom has 3 apples and buys 4 more. How many apples does he have?"
+    cand = f"{NEW}\n{question}"
+    reason = reject_reason(cand, current=CURRENT, sources=[question, "He has 7 apples.", "7"])
+    assert reason.startswith("pasted example") and "#1" in reason
+
+
+def test_pasted_model_answer_is_rejected():
+    answer = "First we add three and four which gives seven apples in total so the final answer is 7."
+    reason = reject_reason(f"{NEW} {answer}", current=CURRENT, sources=["Question: x?", answer])
+    assert reason.startswith("pasted example") and "#2" in reason
+
+
+def test_pasted_feedback_is_rejected_but_quoting_one_suggestion_is_fine():
+    feedback = (
+        "1. The prompt does not ask the model to show its intermediate steps, so arithmetic slips go unnoticed. "
+        "2. The prompt never states the required final line format, so answers end without the number. "
+        "3. Add an instruction to double check the final number before answering."
+    )
+    assert reject_reason(f"{NEW}\n{feedback}", current=CURRENT, feedback=feedback).startswith("pasted feedback")
+    ok = "Solve step by step. Add an instruction to double check the final number before answering."
+    assert reject_reason(ok, current=CURRENT, feedback=feedback) is None
+
+
+def test_feedback_tags_leaked_are_rejected():
+    assert reject_reason("<FEEDBACK>do better</FEEDBACK> Solve it.", current=CURRENT).startswith("pasted feedback")
+
+
+def test_short_expected_answer_does_not_trigger_paste_rejection():
+    assert reject_reason("Give 7 reasons. Then answer.", current=CURRENT, sources=["7"]) is None
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        f'Here is my suggestion.\nNew prompt: "{NEW}"',
+        f"Improved prompt: {NEW}\n\nThis prompt is better because it is clearer.",
+        f'**Improved system prompt:** "{NEW}"',
+    ],
+)
+def test_new_prompt_label_fallback(reply):
+    result = parse_reply(reply, current=CURRENT)
+    assert result.candidate == NEW and result.method == "label"
+
+
+def test_code_fence_fallback():
+    result = parse_reply(f"Try this:\n```text\n{NEW}\n```", current=CURRENT)
+    assert result.candidate == NEW and result.method == "fence"
+
+
+def test_missing_tags_gives_reason_and_hint():
+    result = parse_reply("The prompt should ask for steps and a final answer line.", current=CURRENT)
+    assert result.candidate is None and result.reason.startswith("missing tags")
+    assert "<IMPROVED_VARIABLE>" in reask_hint(result.reason)
+
+
+def test_repetition_loop_until_max_tokens():
+    loop = "<IMPROVED_VARIABLE>Solve it. " + "Always check the units and the numbers again. " * 30
+    result = parse_reply(loop, current=CURRENT, finish_reason="length")
+    assert result.candidate is None and result.reason.startswith("repetition loop")
+    assert "repeated itself" in reask_hint(result.reason)
+    assert has_repetition_loop(loop) and not has_repetition_loop(NEW)
+
+
+def test_truncated_without_loop_is_rejected():
+    result = parse_reply("<IMPROVED_VARIABLE>Solve the problem and then", current=CURRENT, finish_reason="length")
+    assert result.candidate is None and result.reason.startswith("truncated")
+
+
+def test_unclosed_tag_on_normal_stop_is_accepted():
+    result = parse_reply(f"<IMPROVED_VARIABLE>{NEW}", current=CURRENT)
+    assert result.candidate == NEW and result.method == "unclosed_tag"
+
+
+def test_empty_and_too_long():
+    assert reject_reason("", current=CURRENT).startswith("empty")
+    assert parse_reply("<IMPROVED_VARIABLE> </IMPROVED_VARIABLE>", current=CURRENT).candidate == ""
+    reason = reject_reason("word " * 50, current=CURRENT, max_words=20)
+    assert reason.startswith("too long") and "50 words" in reason
+    assert "50 words" in reask_hint(reason)
