@@ -96,7 +96,13 @@ def _unknown(name: str) -> DataError:
     names = task_names()
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    return DataError(f"unknown task {name!r}.{hint} Known tasks: {', '.join(names)}; or a .jsonl/.csv file")
+    if name.startswith("bbh:"):
+        known = "BBH tasks: " + ", ".join(bbh.TASKS)
+    else:
+        known = (f"known tasks: demo, gsm8k, gsm8k:textgrad, biggsm, mgsm, mgsm:<lang>[,<lang>] "
+                 f"({', '.join(mgsm.LANGS)}), bbh:<task> (27, see `dlpo tasks`), math, math500; "
+                 f"or a .jsonl/.csv/.tsv task file")
+    return DataError(f"unknown task {name!r}.{hint} {known[0].upper()}{known[1:]}")
 
 
 def load_task(
