@@ -20,25 +20,49 @@ def list_table(data_dir: Path | None) -> None:
     for column in ("name", "train", "val", "test", "answer", "scorer", "reference", "source", "data"):
         table.add_column(column, justify="right" if column in ("train", "val", "test") else "left")
     for info in list_tasks(data_dir):
-        table.add_row(info.name, str(info.train), str(info.val), str(info.test), info.answer_type, info.scorer,
-                      info.reference_scorer or "-", info.source, DATA_STATUS.get(info.data, info.data))
+        table.add_row(
+            info.name,
+            str(info.train),
+            str(info.val),
+            str(info.test),
+            info.answer_type,
+            info.scorer,
+            info.reference_scorer or "-",
+            info.source,
+            DATA_STATUS.get(info.data, info.data),
+        )
     console = Console()
     console.print(table)
-    console.print("data: found = read from --data-dir/$DLPO_DATA_DIR; HF hub = would download (hf extra "
-                  "installed); data not found = pass --data-dir or set DLPO_DATA_DIR. scorer = strict default; "
-                  "--scorer reference uses the paper's lenient rule.")
+    console.print(
+        "data: found = read from --data-dir/$DLPO_DATA_DIR; HF hub = would download (hf extra "
+        "installed); data not found = pass --data-dir or set DLPO_DATA_DIR. scorer = strict default; "
+        "--scorer reference uses the paper's lenient rule."
+    )
 
 
-def show_task(task_name: str | None, task_file: Path | None, data_dir: Path | None, scorer: str | None,
-              input_col: str, target_col: str, examples: int, seed: int | None) -> None:
+def show_task(
+    task_name: str | None,
+    task_file: Path | None,
+    data_dir: Path | None,
+    scorer: str | None,
+    input_col: str,
+    target_col: str,
+    examples: int,
+    seed: int | None,
+) -> None:
     from rich.console import Console
 
     from dlpo.tasks.files import load_task_file
     from dlpo.tasks.registry import load_task
 
     if task_file is not None:
-        task = load_task_file(task_file, input_col=input_col, target_col=target_col, scorer=scorer or "exact",
-                              seed=0 if seed is None else seed)
+        task = load_task_file(
+            task_file,
+            input_col=input_col,
+            target_col=target_col,
+            scorer=scorer or "exact",
+            seed=0 if seed is None else seed,
+        )
     else:
         assert task_name is not None
         task = load_task(task_name, data_dir=data_dir, scorer=scorer, seed=seed)
@@ -51,20 +75,32 @@ def show_task(task_name: str | None, task_file: Path | None, data_dir: Path | No
     console.print(f"answer instruction: {task.answer_instruction!r}")
     for example in task.train[:examples]:
         text = " ".join(example.input.split())
-        console.print(f"- [{example.id}] {text[:200]}{'…' if len(text) > 200 else ''}  -> target {example.target!r}",
-                      markup=False)
+        console.print(
+            f"- [{example.id}] {text[:200]}{'…' if len(text) > 200 else ''}  -> target {example.target!r}",
+            markup=False,
+        )
 
 
 def register(app: typer.Typer) -> None:
     @app.command("tasks")
     def tasks(
-        name: Annotated[str | None, typer.Argument(help="Show one task (e.g. gsm8k, bbh:navigate, mgsm:de).")] = None,
-        data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Folder with the benchmark files.")] = None,
-        task_file: Annotated[Path | None, typer.Option("--task-file", help="Show a user task file (.jsonl/.csv).")] = None,
+        name: Annotated[
+            str | None, typer.Argument(help="Show one task (e.g. gsm8k, bbh:navigate, mgsm:de).")
+        ] = None,
+        data_dir: Annotated[
+            Path | None, typer.Option("--data-dir", help="Folder with the benchmark files.")
+        ] = None,
+        task_file: Annotated[
+            Path | None, typer.Option("--task-file", help="Show a user task file (.jsonl/.csv).")
+        ] = None,
         input_col: Annotated[str, typer.Option("--input-col")] = "input",
         target_col: Annotated[str, typer.Option("--target-col")] = "target",
-        scorer: Annotated[str | None, typer.Option("--scorer", help="strict (default), reference or a scorer name.")] = None,
-        seed: Annotated[int | None, typer.Option("--seed", help="Split seed (default: the reference seed).")] = None,
+        scorer: Annotated[
+            str | None, typer.Option("--scorer", help="strict (default), reference or a scorer name.")
+        ] = None,
+        seed: Annotated[
+            int | None, typer.Option("--seed", help="Split seed (default: the reference seed).")
+        ] = None,
         examples: Annotated[int, typer.Option("--examples", help="Training examples to print.")] = 3,
     ) -> None:
         """List the built-in tasks with split sizes, answer type, scorer and source; or show one."""

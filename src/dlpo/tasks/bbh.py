@@ -35,13 +35,27 @@ LABELS = {
     "sports_understanding": ("yes", "no"),
     "web_of_lies": ("Yes", "No"),
 }
-EXACT = {"word_sorting": ("exact", WORD_SORTING_INSTRUCTION), "dyck_languages": ("exact-nospace", DYCK_INSTRUCTION)}
+EXACT = {
+    "word_sorting": ("exact", WORD_SORTING_INSTRUCTION),
+    "dyck_languages": ("exact-nospace", DYCK_INSTRUCTION),
+}
 CHOICE = (
-    "date_understanding", "disambiguation_qa", "geometric_shapes", "hyperbaton",
-    "logical_deduction_five_objects", "logical_deduction_seven_objects", "logical_deduction_three_objects",
-    "movie_recommendation", "penguins_in_a_table", "reasoning_about_colored_objects", "ruin_names",
-    "salient_translation_error_detection", "snarks", "temporal_sequences",
-    "tracking_shuffled_objects_five_objects", "tracking_shuffled_objects_seven_objects",
+    "date_understanding",
+    "disambiguation_qa",
+    "geometric_shapes",
+    "hyperbaton",
+    "logical_deduction_five_objects",
+    "logical_deduction_seven_objects",
+    "logical_deduction_three_objects",
+    "movie_recommendation",
+    "penguins_in_a_table",
+    "reasoning_about_colored_objects",
+    "ruin_names",
+    "salient_translation_error_detection",
+    "snarks",
+    "temporal_sequences",
+    "tracking_shuffled_objects_five_objects",
+    "tracking_shuffled_objects_seven_objects",
     "tracking_shuffled_objects_three_objects",
 )
 TASKS: tuple[str, ...] = tuple(sorted((*NUMERIC, *LABELS, *EXACT, *CHOICE)))
@@ -90,7 +104,9 @@ def load_bbh(
     else:
         rows = read_json(root.file(rel))["examples"]
         where = str(root.file(rel))
-    examples = [Example(f"bbh/{task}/{i}", row["input"], str(row["target"]), {"row": i}) for i, row in enumerate(rows)]
+    examples = [
+        Example(f"bbh/{task}/{i}", row["input"], str(row["target"]), {"row": i}) for i, row in enumerate(rows)
+    ]
     if variant == "textgrad":
         ordered = examples
         splits = (ordered[:50], ordered[50:150], ordered[150:])

@@ -39,7 +39,11 @@ def load_biggsm(
     pool, test_idx = order[:200], order[200:]
     pool = [pool[j] for j in permutation(len(pool), second)]
     train, val, test = truncate(
-        ([examples[i] for i in pool[:190]], [examples[i] for i in pool[190:]], [examples[i] for i in test_idx]),
+        (
+            [examples[i] for i in pool[:190]],
+            [examples[i] for i in pool[190:]],
+            [examples[i] for i in test_idx],
+        ),
         split_sizes,
         "biggsm",
     )

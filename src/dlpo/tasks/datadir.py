@@ -89,11 +89,15 @@ def resolve(
 
 def not_found(benchmark: str, required: Sequence[str], tried: Sequence[str], hub_id: str | None) -> DataError:
     places = "; ".join(f"{i}) {place}" for i, place in enumerate(tried, 1))
-    return DataError(f"data for task {benchmark} not found. Looked at: {places}. To fix: "
-                     f"{_advice(benchmark, required, hub_id)}.")
+    return DataError(
+        f"data for task {benchmark} not found. Looked at: {places}. To fix: "
+        f"{_advice(benchmark, required, hub_id)}."
+    )
 
 
-def hub_or_error(root: DataRoot, benchmark: str, required: Sequence[str], hub_id: str, fetch: Callable[[], T]) -> T:
+def hub_or_error(
+    root: DataRoot, benchmark: str, required: Sequence[str], hub_id: str, fetch: Callable[[], T]
+) -> T:
     """Run a hub download; any failure (offline, dataset gone) becomes the one DataError."""
     try:
         return fetch()

@@ -22,9 +22,32 @@ from dlpo.tasks.scoring import make_scorer
 from dlpo.tasks.splits import resolve_sizes
 
 DEFAULT_SIZES = (30, 20, 50)
-NAMES = ("Ava", "Ben", "Chloe", "Dan", "Emma", "Finn", "Grace", "Hugo", "Ivy", "Jack", "Lena", "Omar", "Mia", "Noah")
-ITEMS = (("apples", "apple"), ("pencils", "pencil"), ("stickers", "sticker"), ("cookies", "cookie"),
-         ("marbles", "marble"), ("notebooks", "notebook"), ("cupcakes", "cupcake"), ("balloons", "balloon"))
+NAMES = (
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Dan",
+    "Emma",
+    "Finn",
+    "Grace",
+    "Hugo",
+    "Ivy",
+    "Jack",
+    "Lena",
+    "Omar",
+    "Mia",
+    "Noah",
+)
+ITEMS = (
+    ("apples", "apple"),
+    ("pencils", "pencil"),
+    ("stickers", "sticker"),
+    ("cookies", "cookie"),
+    ("marbles", "marble"),
+    ("notebooks", "notebook"),
+    ("cupcakes", "cupcake"),
+    ("balloons", "balloon"),
+)
 
 Template = Callable[[random.Random], tuple[str, int, str]]
 
@@ -37,14 +60,20 @@ def _who(rng: random.Random) -> tuple[str, str]:
 def _buy(rng: random.Random) -> tuple[str, int, str]:
     name, (items, _) = _who(rng)[0], rng.choice(ITEMS)
     count, price = rng.randint(2, 9), rng.randint(2, 12)
-    return f"{name} buys {count} {items} that cost ${price} each. How many dollars does {name} spend?", count * price, "buy"
+    return (
+        f"{name} buys {count} {items} that cost ${price} each. How many dollars does {name} spend?",
+        count * price,
+        "buy",
+    )
 
 
 def _change(rng: random.Random) -> tuple[str, int, str]:
     name, (items, _) = _who(rng)[0], rng.choice(ITEMS)
     count, price = rng.randint(2, 6), rng.randint(2, 9)
     money = count * price + rng.randint(1, 30)
-    question = f"{name} has ${money}. {name} buys {count} {items} for ${price} each. How many dollars are left?"
+    question = (
+        f"{name} has ${money}. {name} buys {count} {items} for ${price} each. How many dollars are left?"
+    )
     return question, money - count * price, "change"
 
 
@@ -58,14 +87,20 @@ def _share(rng: random.Random) -> tuple[str, int, str]:
 def _ages(rng: random.Random) -> tuple[str, int, str]:
     a, b = _who(rng)
     age, gap, years = rng.randint(5, 40), rng.randint(2, 15), rng.randint(2, 10)
-    question = f"{a} is {age} years old. {b} is {gap} years older than {a}. How old will {b} be in {years} years?"
+    question = (
+        f"{a} is {age} years old. {b} is {gap} years older than {a}. How old will {b} be in {years} years?"
+    )
     return question, age + gap + years, "ages"
 
 
 def _distance(rng: random.Random) -> tuple[str, int, str]:
     speed, hours = rng.choice((30, 40, 45, 50, 60, 70, 80)), rng.randint(2, 6)
     vehicle = rng.choice(("A car", "A train", "A bus"))
-    return f"{vehicle} travels at {speed} km per hour for {hours} hours. How many km does it travel?", speed * hours, "distance"
+    return (
+        f"{vehicle} travels at {speed} km per hour for {hours} hours. How many km does it travel?",
+        speed * hours,
+        "distance",
+    )
 
 
 def _boxes(rng: random.Random) -> tuple[str, int, str]:
@@ -107,7 +142,18 @@ def _minutes(rng: random.Random) -> tuple[str, int, str]:
     return question, minutes * count, "time"
 
 
-TEMPLATES: tuple[Template, ...] = (_buy, _change, _share, _ages, _distance, _boxes, _savings, _pages, _marbles, _minutes)
+TEMPLATES: tuple[Template, ...] = (
+    _buy,
+    _change,
+    _share,
+    _ages,
+    _distance,
+    _boxes,
+    _savings,
+    _pages,
+    _marbles,
+    _minutes,
+)
 
 
 def generate(n: int, seed: int = 0) -> list[Example]:
@@ -130,13 +176,17 @@ def generate(n: int, seed: int = 0) -> list[Example]:
     return out
 
 
-def load_demo(*, seed: int | None = None, scorer: str | None = None, split_sizes: object = None, **_: object) -> Task:
+def load_demo(
+    *, seed: int | None = None, scorer: str | None = None, split_sizes: object = None, **_: object
+) -> Task:
     """The demo task (`data_dir` and other data options are accepted and ignored)."""
     seed = 0 if seed is None else seed
     n_train, n_val, n_test = resolve_sizes(split_sizes, DEFAULT_SIZES)
     examples = generate(n_train + n_val + n_test, seed)
-    train, val, test = examples[:n_train], examples[n_train: n_train + n_val], examples[n_train + n_val:]
-    chosen = "numeric" if scorer in (None, "strict") else ("reference:gsm8k" if scorer == "reference" else scorer)
+    train, val, test = examples[:n_train], examples[n_train : n_train + n_val], examples[n_train + n_val :]
+    chosen = (
+        "numeric" if scorer in (None, "strict") else ("reference:gsm8k" if scorer == "reference" else scorer)
+    )
     return Task(
         name="demo",
         train=train,

@@ -22,7 +22,14 @@ from dlpo.tasks.scoring import check_target, make_scorer
 from dlpo.tasks.splits import normalize_sizes, permutation
 
 SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv")
-SPLIT_ALIASES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "dev": "val", "test": "test"}
+SPLIT_ALIASES = {
+    "train": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "dev": "val",
+    "test": "test",
+}
 DEFAULT_PROMPT = "You will answer a question."
 
 Row = tuple[int, dict[str, Any]]  # (line number, record)
@@ -39,7 +46,9 @@ def _decode(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise DataError(f"{path}, line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8") from None
+        raise DataError(
+            f"{path}, line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from None
 
 
 def _jsonl_rows(path: Path, text: str) -> list[Row]:
@@ -80,18 +89,24 @@ def _csv_rows(path: Path, text: str, delimiter: str) -> list[Row]:
 def _column(path: Path, line: int, record: dict[str, Any], col: str, what: str) -> str:
     if col not in record:
         found = ", ".join(repr(k) for k in list(record)[:8]) or "none"
-        raise DataError(f"{path}, line {line}: no {what} column {col!r} (columns found: {found}); "
-                        f"choose it with --{what}-col")
+        raise DataError(
+            f"{path}, line {line}: no {what} column {col!r} (columns found: {found}); "
+            f"choose it with --{what}-col"
+        )
     value = record[col]
     if value is None or (isinstance(value, (dict, list))):
-        raise DataError(f"{path}, line {line}: column {col!r} must be text or a number, got {json.dumps(value)}")
+        raise DataError(
+            f"{path}, line {line}: column {col!r} must be text or a number, got {json.dumps(value)}"
+        )
     return str(value).strip()
 
 
 def read_rows(path: str | Path) -> list[Row]:
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
-        raise DataError(f"{path}: unsupported task file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}")
+        raise DataError(
+            f"{path}: unsupported task file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}"
+        )
     text = _decode(path)
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return _jsonl_rows(path, text)
@@ -143,7 +158,9 @@ def load_task_file(
             raw = _column(path, line, record, split_col, "split").lower()
             split = SPLIT_ALIASES.get(raw)
             if split is None:
-                raise DataError(f"{path}, line {line}: split {raw!r} in column {split_col!r} is not train, val or test")
+                raise DataError(
+                    f"{path}, line {line}: split {raw!r} in column {split_col!r} is not train, val or test"
+                )
         meta = {"line": line, **{k: v for k, v in record.items() if k not in (input_col, target_col)}}
         examples.append((Example(ex_id, text, target, meta), split))
     train, val, test = _split(path, examples, split_col, split_sizes, seed)
@@ -153,7 +170,9 @@ def load_task_file(
         val=val,
         test=test,
         scorer=score_fn,
-        answer_instruction=instruction_for(score_fn.name) if answer_instruction is None else answer_instruction,
+        answer_instruction=instruction_for(score_fn.name)
+        if answer_instruction is None
+        else answer_instruction,
         initial_prompt=DEFAULT_PROMPT if initial_prompt is None else initial_prompt,
         description=f"user task from {path.name} ({len(examples)} examples)",
         source=str(path),
@@ -162,7 +181,11 @@ def load_task_file(
 
 
 def _split(
-    path: Path, examples: list[tuple[Example, str | None]], split_col: str | None, split_sizes: object, seed: int
+    path: Path,
+    examples: list[tuple[Example, str | None]],
+    split_col: str | None,
+    split_sizes: object,
+    seed: int,
 ) -> tuple[list[Example], list[Example], list[Example]]:
     if split_col:
         parts: dict[str, list[Example]] = {"train": [], "val": [], "test": []}
@@ -177,12 +200,19 @@ def _split(
         raise DataError(f"{path}: too few examples for a train/val/test split ({n}; need at least 3)")
     sizes = normalize_sizes(split_sizes)
     defaults = _default_sizes(n)
-    n_train, n_val, n_test = (defaults if sizes is None else
-                              tuple(d if s is None else s for s, d in zip(sizes, defaults)))
+    n_train, n_val, n_test = (
+        defaults if sizes is None else tuple(d if s is None else s for s, d in zip(sizes, defaults))
+    )
     if sizes is not None and sizes[2] is None:
         n_test = n - n_train - n_val
     if n_train + n_val + n_test > n or n_test < 0:
-        raise DataError(f"{path}: too few examples for the split: the file has {n}, the split asks for "
-                        f"{n_train}+{n_val}+{n_test}={n_train + n_val + max(n_test, 0)}")
+        raise DataError(
+            f"{path}: too few examples for the split: the file has {n}, the split asks for "
+            f"{n_train}+{n_val}+{n_test}={n_train + n_val + max(n_test, 0)}"
+        )
     order = [examples[i][0] for i in permutation(n, seed)]
-    return order[:n_train], order[n_train: n_train + n_val], order[n_train + n_val: n_train + n_val + n_test]
+    return (
+        order[:n_train],
+        order[n_train : n_train + n_val],
+        order[n_train + n_val : n_train + n_val + n_test],
+    )

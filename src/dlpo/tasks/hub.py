@@ -15,14 +15,25 @@ MGSM_ID = "juletxara/mgsm"
 BBH_ID = "lukaemon/bbh"
 MATH_ID = "EleutherAI/hendrycks_math"
 MATH500_ID = "HuggingFaceH4/MATH-500"
-MATH_SUBJECTS = ("algebra", "counting_and_probability", "geometry", "intermediate_algebra",
-                 "number_theory", "prealgebra", "precalculus")
+MATH_SUBJECTS = (
+    "algebra",
+    "counting_and_probability",
+    "geometry",
+    "intermediate_algebra",
+    "number_theory",
+    "prealgebra",
+    "precalculus",
+)
 
 
 def _load(path: str, config: str | None, split: str) -> list[dict[str, Any]]:
     import datasets  # the hf extra
 
-    rows = datasets.load_dataset(path, config, split=split) if config else datasets.load_dataset(path, split=split)
+    rows = (
+        datasets.load_dataset(path, config, split=split)
+        if config
+        else datasets.load_dataset(path, split=split)
+    )
     return [dict(row) for row in rows]
 
 

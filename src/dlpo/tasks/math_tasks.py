@@ -88,7 +88,8 @@ def load_math(
         scorer=pick_scorer(scorer, "math", "reference:math", name),
         answer_instruction=MATH_INSTRUCTION,
         initial_prompt=MATH_PROMPT,
-        description="MATH competition problems" + (" (test: MATH-500)" if name == "math500" else f" (seed {seed})"),
+        description="MATH competition problems"
+        + (" (test: MATH-500)" if name == "math500" else f" (seed {seed})"),
         source=f"MATH (Hendrycks et al., MIT) from {where}",
         answer_type="math",
     )

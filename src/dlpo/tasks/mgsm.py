@@ -34,7 +34,9 @@ def parse_langs(text: str | None) -> tuple[str, ...]:
     chosen = {part.strip() for part in text.split(",") if part.strip()}
     unknown = sorted(chosen - set(LANGS))
     if unknown or not chosen:
-        raise ConfigError(f"mgsm: unknown language {unknown[0] if unknown else text!r}; choose from {', '.join(LANGS)}")
+        raise ConfigError(
+            f"mgsm: unknown language {unknown[0] if unknown else text!r}; choose from {', '.join(LANGS)}"
+        )
     return tuple(lang for lang in LANGS if lang in chosen)
 
 
@@ -51,9 +53,13 @@ def _items_local(root: datadir.DataRoot, langs: tuple[str, ...]) -> list[Example
         for row in sorted(exemplars.get(lang, []), key=lambda r: r["exemplar_id"]):
             eid = row["exemplar_id"]
             meta = {"lang": lang, "kind": "exemplar", "row": eid, "reasoning": row.get("answer", "")}
-            items.append(Example(f"mgsm/{lang}/exemplar/{eid}", row["question"], _number(row["answer_number"]), meta))
+            items.append(
+                Example(f"mgsm/{lang}/exemplar/{eid}", row["question"], _number(row["answer_number"]), meta)
+            )
         with open(root.file(f"mgsm/mgsm_{lang}.tsv"), encoding="utf-8", newline="") as handle:
-            for i, (question, answer) in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)):
+            for i, (question, answer) in enumerate(
+                csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            ):
                 meta = {"lang": lang, "kind": "test", "row": i}
                 items.append(Example(f"mgsm/{lang}/test/{i}", question, _number(answer), meta))
     return items
@@ -66,7 +72,9 @@ def _items_hub(langs: tuple[str, ...]) -> list[Example]:
             for i, row in enumerate(hub.mgsm(lang, split)):
                 key = i + 1 if kind == "exemplar" else i
                 meta = {"lang": lang, "kind": kind, "row": key, "reasoning": row.get("answer") or ""}
-                items.append(Example(f"mgsm/{lang}/{kind}/{key}", row["question"], _number(row["answer_number"]), meta))
+                items.append(
+                    Example(f"mgsm/{lang}/{kind}/{key}", row["question"], _number(row["answer_number"]), meta)
+                )
     return items
 
 
@@ -101,6 +109,7 @@ def load_mgsm(
         answer_instruction=NUMERIC_INSTRUCTION,
         initial_prompt=GSM_PROMPT,
         description=f"MGSM multilingual grade-school math ({', '.join(chosen)})",
-        source="MGSM (Google, CC BY 4.0) " + ("from the Hugging Face hub" if root.is_hub else f"from {root.file('mgsm')}"),
+        source="MGSM (Google, CC BY 4.0) "
+        + ("from the Hugging Face hub" if root.is_hub else f"from {root.file('mgsm')}"),
         answer_type="numeric",
     )

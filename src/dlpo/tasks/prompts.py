@@ -22,7 +22,9 @@ MATH_PROMPT = "You will solve a math problem."
 NUMERIC_INSTRUCTION = "End your response with a last line of the form 'Answer: <number>', where <number> is the final numerical result."
 CHOICE_INSTRUCTION = "End your response with a last line of the form 'Answer: (X)', where X is the letter of the correct option."
 MATH_INSTRUCTION = "Put the final answer inside \\boxed{} at the end of your response."
-WORD_SORTING_INSTRUCTION = "End your response with a last line of the form 'Answer: <the sorted words, separated by single spaces>'."
+WORD_SORTING_INSTRUCTION = (
+    "End your response with a last line of the form 'Answer: <the sorted words, separated by single spaces>'."
+)
 DYCK_INSTRUCTION = "End your response with a last line of the form 'Answer: <the missing closing brackets, separated by spaces>'."
 TEXT_INSTRUCTION = "End your response with a last line of the form 'Answer: <answer>'."
 

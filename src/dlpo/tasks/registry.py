@@ -40,36 +40,110 @@ def _mgsm_sizes(langs: int) -> tuple[int, int, int]:
     return (50, 100, 2588) if langs == len(mgsm.LANGS) else (50, 100, 258 * langs - 150)
 
 
-def _bbh_infos() -> list[tuple[str, tuple[int, int, int], str, str, str | None, tuple[str, ...], str | None, str]]:
+def _bbh_infos() -> list[
+    tuple[str, tuple[int, int, int], str, str, str | None, tuple[str, ...], str | None, str]
+]:
     rows = []
     for task in bbh.TASKS:
         n = bbh.SIZES.get(task, 250)
         strict, reference, _ = bbh.task_format(task)
-        rows.append((f"bbh:{task}", (50, 50, n - 100), bbh.answer_type(task), strict, reference,
-                     (f"bbh/bbh/{task}.json",), hub.BBH_ID, "BIG-Bench Hard (MIT)"))
+        rows.append(
+            (
+                f"bbh:{task}",
+                (50, 50, n - 100),
+                bbh.answer_type(task),
+                strict,
+                reference,
+                (f"bbh/bbh/{task}.json",),
+                hub.BBH_ID,
+                "BIG-Bench Hard (MIT)",
+            )
+        )
     return rows
 
 
-def _catalog() -> list[tuple[str, tuple[int, int, int], str, str, str | None, tuple[str, ...], str | None, str]]:
+def _catalog() -> list[
+    tuple[str, tuple[int, int, int], str, str, str | None, tuple[str, ...], str | None, str]
+]:
     """(name, sizes, answer type, strict scorer, reference scorer, required files, hub id, source)."""
     rows = [
         ("demo", DEFAULT_SIZES, "numeric", "numeric", "reference:gsm8k", (), None, "generated (built in)"),
-        ("gsm8k", (50, 100, 400), "numeric", "numeric", "reference:gsm8k", gsm8k.REQUIRED, hub.GSM8K_ID, "GSM8K (MIT)"),
-        ("gsm8k:textgrad", (200, 300, 1319), "numeric", "numeric", "reference:gsm8k", gsm8k.REQUIRED, hub.GSM8K_ID,
-         "GSM8K (MIT), TextGrad split"),
-        ("biggsm", (190, 10, 410), "numeric", "numeric", "reference:mgsm", biggsm.REQUIRED, None,
-         "BigGSM (license unclear)"),
-        ("mgsm", _mgsm_sizes(11), "numeric", "numeric", "reference:mgsm", mgsm.required(), hub.MGSM_ID,
-         "MGSM (CC BY 4.0), 11 languages"),
+        (
+            "gsm8k",
+            (50, 100, 400),
+            "numeric",
+            "numeric",
+            "reference:gsm8k",
+            gsm8k.REQUIRED,
+            hub.GSM8K_ID,
+            "GSM8K (MIT)",
+        ),
+        (
+            "gsm8k:textgrad",
+            (200, 300, 1319),
+            "numeric",
+            "numeric",
+            "reference:gsm8k",
+            gsm8k.REQUIRED,
+            hub.GSM8K_ID,
+            "GSM8K (MIT), TextGrad split",
+        ),
+        (
+            "biggsm",
+            (190, 10, 410),
+            "numeric",
+            "numeric",
+            "reference:mgsm",
+            biggsm.REQUIRED,
+            None,
+            "BigGSM (license unclear)",
+        ),
+        (
+            "mgsm",
+            _mgsm_sizes(11),
+            "numeric",
+            "numeric",
+            "reference:mgsm",
+            mgsm.required(),
+            hub.MGSM_ID,
+            "MGSM (CC BY 4.0), 11 languages",
+        ),
     ]
     for lang in mgsm.LANGS:
-        rows.append((f"mgsm:{lang}", _mgsm_sizes(1), "numeric", "numeric", "reference:mgsm", mgsm.required((lang,)),
-                     hub.MGSM_ID, f"MGSM (CC BY 4.0), {lang} only"))
+        rows.append(
+            (
+                f"mgsm:{lang}",
+                _mgsm_sizes(1),
+                "numeric",
+                "numeric",
+                "reference:mgsm",
+                mgsm.required((lang,)),
+                hub.MGSM_ID,
+                f"MGSM (CC BY 4.0), {lang} only",
+            )
+        )
     rows += _bbh_infos()
     rows += [
-        ("math", (100, 200, 300), "math", "math", "reference:math", math_tasks.REQUIRED, hub.MATH_ID, "MATH (MIT)"),
-        ("math500", (100, 200, 500), "math", "math", "reference:math", math_tasks.REQUIRED_500, hub.MATH500_ID,
-         "MATH train/val, MATH-500 test (MIT)"),
+        (
+            "math",
+            (100, 200, 300),
+            "math",
+            "math",
+            "reference:math",
+            math_tasks.REQUIRED,
+            hub.MATH_ID,
+            "MATH (MIT)",
+        ),
+        (
+            "math500",
+            (100, 200, 500),
+            "math",
+            "math",
+            "reference:math",
+            math_tasks.REQUIRED_500,
+            hub.MATH500_ID,
+            "MATH train/val, MATH-500 test (MIT)",
+        ),
     ]
     return rows
 
@@ -99,9 +173,11 @@ def _unknown(name: str) -> DataError:
     if name.startswith("bbh:"):
         known = "BBH tasks: " + ", ".join(bbh.TASKS)
     else:
-        known = (f"known tasks: demo, gsm8k, gsm8k:textgrad, biggsm, mgsm, mgsm:<lang>[,<lang>] "
-                 f"({', '.join(mgsm.LANGS)}), bbh:<task> (27, see `dlpo tasks`), math, math500; "
-                 f"or a .jsonl/.csv/.tsv task file")
+        known = (
+            f"known tasks: demo, gsm8k, gsm8k:textgrad, biggsm, mgsm, mgsm:<lang>[,<lang>] "
+            f"({', '.join(mgsm.LANGS)}), bbh:<task> (27, see `dlpo tasks`), math, math500; "
+            f"or a .jsonl/.csv/.tsv task file"
+        )
     return DataError(f"unknown task {name!r}.{hint} {known[0].upper()}{known[1:]}")
 
 
@@ -119,16 +195,21 @@ def load_task(
     (None = the reference seed). `split_sizes`: (train, val, test), see each loader."""
     name = name.strip()
     if _is_file_spec(name):
-        path = name[5:] if name.startswith("file:") else name
+        path = name.removeprefix("file:")
         file_opts = dict(options)
         if scorer not in (None, "strict"):
             file_opts["scorer"] = scorer
         return load_task_file(path, seed=0 if seed is None else seed, split_sizes=split_sizes, **file_opts)
-    common: dict[str, Any] = {"data_dir": data_dir, "seed": seed, "scorer": scorer, "split_sizes": split_sizes}
+    common: dict[str, Any] = {
+        "data_dir": data_dir,
+        "seed": seed,
+        "scorer": scorer,
+        "split_sizes": split_sizes,
+    }
     head, _, rest = name.partition(":")
     variant = options.pop("variant", None)
     if options:
-        raise ConfigError(f"task {name}: unknown option {sorted(options)[0]!r}")
+        raise ConfigError(f"task {name}: unknown option {min(options)!r}")
     if head == "demo" and not rest:
         return load_demo(seed=seed, scorer=scorer, split_sizes=split_sizes)
     if head == "gsm8k" and rest in ("", "dlpo", "textgrad"):

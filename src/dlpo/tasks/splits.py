@@ -38,7 +38,7 @@ def normalize_sizes(split_sizes: object) -> SplitSizes | None:
     if isinstance(split_sizes, Mapping):
         unknown = set(split_sizes) - set(SPLIT_NAMES)
         if unknown:
-            raise ConfigError(f"split_sizes: unknown split {sorted(unknown)[0]!r}; use train, val, test")
+            raise ConfigError(f"split_sizes: unknown split {min(unknown)!r}; use train, val, test")
         values = [split_sizes.get(name) for name in SPLIT_NAMES]
     elif isinstance(split_sizes, Sequence) and not isinstance(split_sizes, str) and len(split_sizes) == 3:
         values = list(split_sizes)
@@ -76,9 +76,11 @@ def cut(items: Sequence[T], sizes: Sequence[int], task: str) -> tuple[list[T], .
     """Consecutive slices of `items` of the given sizes; ConfigError when there are too few."""
     if sum(sizes) > len(items):
         asked = "+".join(str(s) for s in sizes)
-        raise ConfigError(f"task {task}: {len(items)} examples are too few for splits of {asked}={sum(sizes)}")
+        raise ConfigError(
+            f"task {task}: {len(items)} examples are too few for splits of {asked}={sum(sizes)}"
+        )
     out, start = [], 0
     for size in sizes:
-        out.append(list(items[start: start + size]))
+        out.append(list(items[start : start + size]))
         start += size
     return tuple(out)

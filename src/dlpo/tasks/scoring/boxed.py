@@ -15,8 +15,22 @@ from dataclasses import dataclass
 from dlpo.tasks.base import Score
 from dlpo.tasks.scoring.extract import boxed_contents, short
 
-_REMOVE = ("\\left", "\\right", "\\!", "\\,", "\\;", "\\:", "\\displaystyle", "\\$", "$", "^{\\circ}",
-           "^\\circ", "°", "\\%", "%")
+_REMOVE = (
+    "\\left",
+    "\\right",
+    "\\!",
+    "\\,",
+    "\\;",
+    "\\:",
+    "\\displaystyle",
+    "\\$",
+    "$",
+    "^{\\circ}",
+    "^\\circ",
+    "°",
+    "\\%",
+    "%",
+)
 _TEXT = re.compile(r"\\(?:text|textbf|mbox|mathrm)\{([^{}]*)\}")
 _FRAC_SHORT = re.compile(r"\\frac(\d)(\d)")
 _VAR_PREFIX = re.compile(r"^[a-zA-Z]\s*=(?!=)")
@@ -33,7 +47,7 @@ def normalize_math(text: str) -> str:
     text = "".join(text.split())
     text = _FRAC_SHORT.sub(r"\\frac{\1}{\2}", text)
     text = re.sub(r"\\sqrt(\d)", r"\\sqrt{\1}", text)
-    while text.endswith(".") or text.endswith(","):
+    while text.endswith((".", ",")):
         text = text[:-1]
     if re.fullmatch(r"-?\d+\.\d*", text):  # '5.0' -> '5', '0.50' -> '0.5'
         text = text.rstrip("0").rstrip(".")
@@ -47,7 +61,7 @@ def _brace_arg(text: str, start: int) -> tuple[str, int]:
         depth += {"{": 1, "}": -1}.get(text[i], 0)
         i += 1
         if depth == 0:
-            return text[start + 1: i - 1], i
+            return text[start + 1 : i - 1], i
     raise ValueError("unbalanced braces")
 
 
@@ -62,7 +76,7 @@ def latex_to_sympy_text(text: str) -> str:
                 index = None
                 if cmd == "\\sqrt" and j < len(text) and text[j] == "[":
                     close = text.index("]", j)
-                    index, j = text[j + 1: close], close + 1
+                    index, j = text[j + 1 : close], close + 1
                 if j >= len(text) or text[j] != "{":
                     raise ValueError("command without braces")
                 args = []
@@ -89,7 +103,7 @@ def latex_to_sympy_text(text: str) -> str:
                 out.append("*")
                 i += 5 if text.startswith("\\cdot", i) else 6
             elif ch == "\\":
-                raise ValueError(f"unsupported LaTeX command at {text[i:i + 8]!r}")
+                raise ValueError(f"unsupported LaTeX command at {text[i : i + 8]!r}")
             else:
                 out.append({"{": "(", "}": ")", "^": "**"}.get(ch, ch))
                 i += 1
@@ -142,7 +156,7 @@ def sympy_equal(a: str, b: str) -> bool:
             if diff != 0:
                 return False
         return True
-    except Exception:  # sympy raises many kinds of errors on odd input; any of them means "not equal"
+    except Exception:  # noqa: BLE001 - sympy raises many kinds of errors on odd input; any of them means "not equal"
         return False
 
 

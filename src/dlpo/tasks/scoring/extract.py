@@ -44,7 +44,7 @@ def answer_segment(output: str) -> str | None:
     matches = list(_MARKER.finditer(output))
     if not matches:
         return None
-    rest = output[matches[-1].end():]
+    rest = output[matches[-1].end() :]
     lines = rest.split("\n")
     segment = lines[0]
     if not clean(segment):
@@ -79,7 +79,7 @@ def boxed_contents(text: str) -> list[str]:
                 depth -= 1
             i += 1
         if depth == 0:
-            found.append(text[match.end(): i - 1])
+            found.append(text[match.end() : i - 1])
     return found
 
 

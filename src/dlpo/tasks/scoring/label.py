@@ -52,6 +52,3 @@ class LabelScorer:
 def _styled(word: str, target: str) -> str:
     """Print the answer in the target's capitalisation ('No' next to 'Yes', 'no' next to 'yes')."""
     return word.capitalize() if target.strip()[:1].isupper() else word
-
-
-

@@ -49,7 +49,9 @@ class NumericScorer:
         distinct = list(dict.fromkeys(values))
         if len(distinct) > 1:
             listed = ", ".join(format_number(v) for v in distinct[:4])
-            return Score(0.0, format_number(distinct[0]), f"several numbers after `Answer:` ({listed}); give one")
+            return Score(
+                0.0, format_number(distinct[0]), f"several numbers after `Answer:` ({listed}); give one"
+            )
         answer = distinct[0]
         shown = format_number(answer)
         if answer == gold:

@@ -105,4 +105,6 @@ class ReferenceMathScorer:
         tried = [boxes[-1]] + ([boxes[-2]] if len(boxes) > 1 else []) + [boxes[0]]
         if gold in tried:
             return Score(1.0, gold, f"lenient match: boxed {short(gold, 40)}")
-        return Score(0.0, boxes[-1], f"answered {short(boxes[-1], 40)}, expected {short(gold, 40)} (lenient rule)")
+        return Score(
+            0.0, boxes[-1], f"answered {short(boxes[-1], 40)}, expected {short(gold, 40)} (lenient rule)"
+        )
