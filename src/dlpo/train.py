@@ -1,0 +1,206 @@
+"""The training loop: minibatches, forward, loss, backward, step, accept, validate, checkpoint.
+
+    result = fit(TrainConfig(task="demo", recipe=resolve_recipe("dlpo"), steps=4))
+
+One step (paper.md §1.2): the forward model answers a seeded minibatch under the current prompt;
+the task scorer grades it; the backward model writes a textual gradient from every example; the
+optimizer (with the recipe's techniques and acceptance rule) rewrites the prompt; the current prompt
+is validated; the best-validation prompt is tracked; a checkpoint is written. At the end the
+starting, best-validation and last prompts are evaluated on the test split (`result.json`).
+
+Everything is logged to the run directory (`dlpo.runs`). `afit(resume=run_dir)` continues a killed
+run: it restores the checkpoint, truncates the event log to the checkpoint's event count and
+replays the unfinished step, whose finished LLM calls come back from the run's cache; the result
+and the event stream equal those of an uninterrupted run (up to timing and call/hit accounting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlpo.engines.base import Engine, run_sync
+from dlpo.errors import BudgetExceeded
+from dlpo.evaluation import EvalResult, evaluate
+from dlpo.optim.loss import textual_loss
+from dlpo.runs.events import EventCallback
+from dlpo.tasks.base import Task
+from dlpo.training.config import BudgetConfig, TrainConfig
+from dlpo.training.records import emit_step_events, eval_payload, gradient_payload, usage_payload
+from dlpo.training.session import Session, open_session
+
+__all__ = ["BudgetConfig", "FitResult", "PromptScore", "TrainConfig", "afit", "fit"]
+
+
+@dataclass
+class PromptScore:
+    prompt: str
+    step: int  # the step after which this prompt was current (0 = the starting prompt)
+    val: float | None
+    test: float | None = None
+
+
+@dataclass
+class FitResult:
+    run_dir: Path
+    steps: int
+    start: PromptScore
+    best: PromptScore
+    last: PromptScore
+    stopped: str | None = None  # None (finished), "budget" or "requested" (stop_after)
+    message: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best_prompt(self) -> str:
+        return self.best.prompt
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_dir": str(self.run_dir),
+            "steps": self.steps,
+            "stopped": self.stopped,
+            "message": self.message,
+            "start": vars(self.start),
+            "best": vars(self.best),
+            "last": vars(self.last),
+            "usage": self.usage,
+        }
+
+
+async def afit(
+    config: TrainConfig | None = None,
+    *,
+    run_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    task: Task | None = None,
+    forward_engine: Engine | None = None,
+    backward_engine: Engine | None = None,
+    on_event: EventCallback | None = None,
+    stop_after: int | None = None,
+    cache: bool = True,
+) -> FitResult:
+    """Optimize `config.task`'s prompt; returns the start/best/last prompts and their scores.
+
+    `run_dir` defaults to `runs/<task>-<preset>-<timestamp>`; `resume` continues the run in that
+    folder (its saved config is used when `config` is None, and a differing config is refused).
+    `task`, `forward_engine`, `backward_engine` override what the config names (tests, notebooks).
+    `on_event` sees every logged event (progress displays). `stop_after=k` stops after the
+    checkpoint of step k, as if the process had been killed there (for resume tests).
+    `cache=False` bypasses the run's response cache (a resumed run then repeats calls).
+    """
+    s = await open_session(config, run_dir=run_dir, resume=resume, task=task,
+                           forward_engine=forward_engine, backward_engine=backward_engine,
+                           on_event=on_event, use_cache=cache)
+    try:
+        try:
+            if s.book.start is None:
+                await _start(s)
+            while not s.loop_done:
+                await _step(s)
+                if stop_after is not None and s.step >= stop_after and not s.loop_done:
+                    return _result(s, stopped="requested", message=f"stopped after step {s.step}")
+            return await _finish(s)
+        except BudgetExceeded as exc:
+            s.log.emit("stopped", s.step, reason="budget", message=str(exc), **usage_payload(s.ledger))
+            result = _result(s, stopped="budget", message=str(exc))
+            s.run.write_result(result.to_dict())
+            return result
+    finally:
+        await s.aclose()
+
+
+def fit(config: TrainConfig | None = None, **kwargs: Any) -> FitResult:
+    """Synchronous `afit` for scripts and notebooks."""
+    return run_sync(afit(config, **kwargs))
+
+
+async def _start(s: Session) -> None:
+    """Step 0: log the setup, validate the starting prompt (a candidate for best), checkpoint."""
+    c = s.config
+    s.log.emit("start", 0, task=s.task.name, recipe=c.recipe.model_dump(mode="json"), prompt=s.prompt.text,
+               sizes={"train": len(s.train), "val": len(s.val), "test": len(s.test),
+                      "acceptance": len(s.acceptance)},
+               forward=c.forward, backward=c.backward, seed=c.seed)
+    await _validate(s)
+    s.log.emit("usage", 0, **usage_payload(s.ledger))
+    s.loop_done = _should_stop(s)
+    s.checkpoint()
+
+
+async def _step(s: Session) -> None:
+    step = s.step + 1
+    batch = [s.train[i] for i in s.sampler.next_batch()]
+    loss = await textual_loss(s.forward, s.task, s.prompt, batch, max_tokens=s.config.forward_max_tokens)
+    s.log.emit("forward_batch", step, epoch=s.sampler.epoch, loss=loss.value,
+               **eval_payload(loss.result, outputs=True))
+    grad = await loss.backward(s.backward)
+    s.log.emit("gradient", step, **gradient_payload(grad))
+    report = await s.optimizer.step()
+    decision = emit_step_events(s.log, report, step)
+    for scheduler in s.schedulers:
+        scheduler.step(report)
+    s.optimizer.zero_grad()
+    s.step = step
+    done = _should_stop(s)
+    val = await _validate(s) if done or step % s.config.eval_every == 0 else None
+    s.log.emit("step", step, epoch=s.sampler.epoch, accepted=decision["accepted"], failed=decision["failed"],
+               delta=decision["delta"], temperature=decision["temperature"], lr=s.optimizer.lr,
+               batch_score=loss.result.mean, val=val, best_val=s.book.best.val if s.book.best else None,
+               prompt=s.prompt.text)
+    s.log.emit("usage", step, **usage_payload(s.ledger))
+    s.loop_done = done
+    s.checkpoint()
+
+
+def _should_stop(s: Session) -> bool:
+    c = s.config
+    if c.steps is not None and s.step >= c.steps:
+        return True
+    max_epochs = c.max_epochs
+    return max_epochs is not None and s.sampler.at_epoch_end and s.sampler.epoch >= max_epochs
+
+
+async def _validate(s: Session) -> float:
+    result = await evaluate(s.forward, s.task, s.prompt.text, s.val, role="validation",
+                            max_tokens=s.config.forward_max_tokens)
+    is_best = s.book.record_validation(s.step, s.prompt.text, result.mean)
+    s.log.emit("validation", s.step, split="val", best=is_best, **eval_payload(result))
+    return result.mean
+
+
+async def _finish(s: Session) -> FitResult:
+    """Test the starting, best-validation and last prompts (each distinct prompt once)."""
+    tested: dict[str, EvalResult] = {}
+    for which, rec in (("start", s.book.start), ("best", s.book.best), ("last", s.book.last)):
+        assert rec is not None
+        if rec.prompt not in tested:
+            tested[rec.prompt] = await evaluate(s.forward, s.task, rec.prompt, s.test, role="test",
+                                                max_tokens=s.config.forward_max_tokens)
+        s.log.emit("test", s.step, which=which, prompt_step=rec.step, split="test",
+                   **eval_payload(tested[rec.prompt]))
+    s.log.emit("usage", s.step, **usage_payload(s.ledger))
+    result = _result(s, tests={p: r.mean for p, r in tested.items()})
+    s.run.write_result(result.to_dict())
+    s.log.emit("result", s.step, best_prompt=result.best.prompt, start_test=result.start.test,
+               best_test=result.best.test, last_test=result.last.test)
+    return result
+
+
+def _result(s: Session, *, stopped: str | None = None, message: str = "",
+            tests: dict[str, float] | None = None) -> FitResult:
+    tests = tests or {}
+
+    def score(rec: Any, fallback_step: int) -> PromptScore:
+        if rec is None:  # stopped before the starting prompt was validated
+            return PromptScore(s.prompt.text, fallback_step, None)
+        return PromptScore(rec.prompt, rec.step, rec.val, tests.get(rec.prompt))
+
+    last = score(s.book.last, s.step)
+    if s.book.last is not None and s.book.last.prompt != s.prompt.text:  # not validated since
+        last = PromptScore(s.prompt.text, s.step, None)
+    return FitResult(run_dir=s.run.path, steps=s.step, start=score(s.book.start, 0),
+                     best=score(s.book.best, 0), last=last, stopped=stopped, message=message,
+                     usage=usage_payload(s.ledger))
+

@@ -1,0 +1,88 @@
+"""`TrainConfig`: the resolved, serialisable configuration of one training run.
+
+It is written to the run's `config.json` (no secrets: engine specs only, API keys come from the
+environment) and compared key by key on resume.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dlpo.engines.spec import DEFAULT_BACKWARD, DEFAULT_FORWARD
+from dlpo.errors import ConfigError
+from dlpo.evaluation import DEFAULT_FORWARD_MAX_TOKENS
+from dlpo.optim.presets import Recipe, resolve_recipe
+
+
+class BudgetConfig(BaseModel):
+    """Limits on model calls (cache hits are free), tokens and USD; None = unlimited."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_calls: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1)
+    max_usd: float | None = Field(None, gt=0)
+
+
+class TrainConfig(BaseModel):
+    """What to optimize, with what, for how long.
+
+    `steps` caps optimizer steps, `epochs` caps passes over the train split; with neither, one
+    epoch (the reference). `val_limit`/`test_limit`/`train_limit` keep only the first N examples of
+    a split (quick runs). `acceptance_set` is the set a candidate is scored on by score-based
+    acceptance rules: `"train"` (the whole train split, as in the reference) or the size of a fixed
+    seeded random subset of it. `eval_every` validates the current prompt every N steps (and after
+    the last step). `forward_max_tokens` caps every forward answer (batch, acceptance, val, test).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str = "demo"
+    task_options: dict[str, Any] = Field(default_factory=dict)
+    recipe: Recipe = Field(default_factory=lambda: resolve_recipe("dlpo"))
+    steps: int | None = Field(None, ge=1)
+    epochs: int | None = Field(None, ge=1)
+    batch_size: int = Field(3, ge=1)
+    seed: int = 0
+    train_limit: int | None = Field(None, ge=1)
+    val_limit: int | None = Field(None, ge=1)
+    test_limit: int | None = Field(None, ge=1)
+    acceptance_set: Literal["train"] | int = "train"
+    eval_every: int = Field(1, ge=1)
+    forward_max_tokens: int = Field(DEFAULT_FORWARD_MAX_TOKENS, ge=1)
+    forward: str = DEFAULT_FORWARD
+    backward: str = DEFAULT_BACKWARD
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainConfig:
+        if isinstance(self.acceptance_set, int) and self.acceptance_set < 1:
+            raise ValueError("acceptance_set must be 'train' or a positive number of examples")
+        return self
+
+    @property
+    def max_epochs(self) -> int | None:
+        return 1 if self.steps is None and self.epochs is None else self.epochs
+
+    @classmethod
+    def build(cls, **values: Any) -> TrainConfig:
+        """Validate `values`, turning pydantic errors into a one-line ConfigError naming the key."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise config_error(exc) from None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrainConfig:
+        return cls.build(**data)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def config_error(exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "config"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return ConfigError(f"invalid training config: {key}: {first['msg']}{more}")

@@ -1,0 +1,172 @@
+"""Everything one run holds while it trains: run directory, event log, clients, data, optimizer.
+
+`open_session` builds it (a new run, or a resumed one restored from `checkpoint.json`);
+`Session.checkpoint()` writes the state after a step. Kept apart from the loop in `dlpo.train`
+so the loop reads as the algorithm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlpo.cache import ResponseCache
+from dlpo.engines.base import Engine
+from dlpo.engines.client import LLMClient
+from dlpo.errors import ConfigError
+from dlpo.evaluation import evaluate
+from dlpo.optim.presets import build_optimizer
+from dlpo.optim.variable import Prompt
+from dlpo.runs.checkpoint import save_checkpoint
+from dlpo.runs.events import EventCallback, EventLog, truncate_events
+from dlpo.runs.resume import load_for_resume
+from dlpo.runs.run_dir import RunDir, default_run_dir
+from dlpo.tasks.base import Example, Task
+from dlpo.training.bookkeeping import Bookkeeping
+from dlpo.training.config import TrainConfig
+from dlpo.training.data import BatchSampler, acceptance_subset
+from dlpo.usage import Budget, Ledger
+
+
+@dataclass
+class Session:
+    config: TrainConfig
+    run: RunDir
+    log: EventLog
+    task: Task
+    train: list[Example]
+    val: list[Example]
+    test: list[Example]
+    acceptance: list[Example]
+    ledger: Ledger
+    forward: LLMClient
+    backward: LLMClient
+    prompt: Prompt
+    optimizer: Any  # optim.optimizer.TextualGradientDescent
+    schedulers: list[Any]  # optim.schedules.LRScheduler
+    sampler: BatchSampler
+    book: Bookkeeping = field(default_factory=Bookkeeping)
+    step: int = 0
+    loop_done: bool = False
+    resumed: bool = False
+    owned: list[Engine] = field(default_factory=list)  # engines we built (closed at the end)
+
+    def checkpoint(self) -> None:
+        save_checkpoint(self.run.checkpoint_path, {
+            "step": self.step,
+            "loop_done": self.loop_done,
+            "prompt": self.prompt.text,
+            "sampler": self.sampler.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "book": self.book.state_dict(),
+            "ledger": self.ledger.state_dict(),
+            "events": self.log.count,
+        })
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.step = int(state["step"])
+        self.loop_done = bool(state["loop_done"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        for sched, s in zip(self.schedulers, state["schedulers"], strict=True):
+            sched.load_state_dict(s)
+        self.prompt.text = state["prompt"]
+        self.book.load_state_dict(state["book"])
+        self.ledger.load_state_dict(state["ledger"])
+
+    async def score(self, prompt: str) -> float:
+        """The acceptance-set score of `prompt` (used by score-based acceptance rules)."""
+        result = await evaluate(self.forward, self.task, prompt, self.acceptance, role="acceptance",
+                                max_tokens=self.config.forward_max_tokens)
+        return result.mean
+
+    async def aclose(self) -> None:
+        self.log.close()
+        for engine in self.owned:
+            await engine.aclose()
+        if self.forward.cache is not None:
+            self.forward.cache.close()
+
+
+def _limit(examples: Sequence[Example], n: int | None) -> list[Example]:
+    return list(examples if n is None else examples[:n])
+
+
+def _load_task(config: TrainConfig) -> Task:
+    from dlpo.tasks.registry import load_task
+
+    return load_task(config.task, **config.task_options)
+
+
+def _check_specs(config: TrainConfig, forward_engine: Engine | None, backward_engine: Engine | None) -> None:
+    """Refuse a bad engine spec before the run folder is created."""
+    from dlpo.engines.spec import parse_engine_spec
+
+    if forward_engine is None:
+        parse_engine_spec(config.forward, role="forward")
+    if backward_engine is None:
+        parse_engine_spec(config.backward, role="backward")
+
+
+def _build_clients(config: TrainConfig, ledger: Ledger, cache: ResponseCache | None,
+                   forward_engine: Engine | None, backward_engine: Engine | None,
+                   ) -> tuple[LLMClient, LLMClient, list[Engine]]:
+    """Forward and backward clients sharing one ledger and one cache. Engines we build ourselves
+    are closed at the end; a spec used for both roles loads its model once."""
+    owned: list[Engine] = []
+    if forward_engine is None or backward_engine is None:
+        from dlpo.engines.spec import build_engine
+
+        if forward_engine is None:
+            forward_engine = build_engine(config.forward, role="forward")
+            owned.append(forward_engine)
+        if backward_engine is None:
+            same = config.backward == config.forward and bool(owned)
+            backward_engine = forward_engine if same else build_engine(config.backward, role="backward")
+            if not same:
+                owned.append(backward_engine)
+    forward = LLMClient(forward_engine, cache=cache, ledger=ledger)
+    backward = LLMClient(backward_engine, cache=cache, ledger=ledger)
+    return forward, backward, owned
+
+
+async def open_session(config: TrainConfig | None, *, run_dir: str | Path | None, resume: str | Path | None,
+                       task: Task | None, forward_engine: Engine | None, backward_engine: Engine | None,
+                       on_event: EventCallback | None, use_cache: bool) -> Session:
+    state = None
+    if resume is not None:
+        run = RunDir.open(resume)
+        if config is None:
+            config = TrainConfig.from_json(run.read_config())
+        state = load_for_resume(run, config.to_json())
+        truncate_events(run.events_path, int(state["events"]) if state else 0)
+    else:
+        if config is None:
+            raise ConfigError("fit needs a TrainConfig (or resume=<run dir>)")
+        _check_specs(config, forward_engine, backward_engine)
+        path = run_dir if run_dir is not None else default_run_dir(config.task, config.recipe.name)
+        run = RunDir.create(path, config.to_json())
+    task = task if task is not None else _load_task(config)
+    train = _limit(task.train, config.train_limit)
+    if not train:
+        raise ConfigError(f"task {task.name!r} has no training examples")
+    ledger = Ledger(budget=Budget(**config.budget.model_dump()))
+    cache = ResponseCache(run.cache_path) if use_cache else None
+    forward, backward, owned = _build_clients(config, ledger, cache, forward_engine, backward_engine)
+    prompt = Prompt(task.initial_prompt)
+    session = Session(
+        config=config, run=run, log=EventLog(run.events_path, on_event=on_event), task=task, train=train,
+        val=_limit(task.val, config.val_limit), test=_limit(task.test, config.test_limit),
+        acceptance=[train[i] for i in acceptance_subset(len(train), config.acceptance_set, config.seed)],
+        ledger=ledger, forward=forward, backward=backward, prompt=prompt, optimizer=None, schedulers=[],
+        sampler=BatchSampler(len(train), config.batch_size, config.seed), owned=owned,
+    )
+    session.optimizer, session.schedulers = build_optimizer(
+        config.recipe, prompt, backward, score_fn=session.score, seed=config.seed)
+    if state is not None:
+        session.restore(state)
+        session.resumed = True
+    return session
