@@ -24,6 +24,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.plans: dict[str, list[str]] = {}
         self.hits: dict[str, int] = defaultdict(int)
+        self.bodies: dict[str, list[dict]] = defaultdict(list)
         self.in_flight: dict[str, int] = defaultdict(int)
         self.max_in_flight: dict[str, int] = defaultdict(int)  # per model, so stray slow replies don't count
         self.slow_s = 1.5
@@ -73,6 +74,7 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 model = body.get("model", "")
+                fake.bodies[model].append(body)
                 action = fake._next(model)
                 with fake.lock:
                     fake.in_flight[model] += 1

@@ -73,3 +73,11 @@ async def test_missing_file(tmp_path):
     assert local_cache_id("qwen2.5-1.5b") == "local:qwen2.5-1.5b"
     with pytest.raises(ModelInstallError, match="model file not found"):
         await engine.complete([QUESTION])
+
+
+async def test_sampling_is_reproducible_for_a_seed(small_model_path):
+    engine = LocalEngine("qwen2.5-0.5b")
+    request = ChatRequest.chat("You are a poet.", "One line about rain.", temperature=0.9, max_tokens=12, seed=3)
+    [a] = await engine.complete([request])
+    [b] = await engine.complete([request])
+    assert a.text == b.text and a.text.strip()

@@ -178,3 +178,16 @@ def test_run_sync_twice_reuses_engine_across_loops(fake_openai):
     engine = make(fake_openai, fake_openai.plan("m-loops"))
     assert run_sync(engine.complete([REQ]))[0].text == "echo: hello"
     assert run_sync(engine.complete([REQ]))[0].text == "echo: hello"
+
+
+async def test_request_body_sampling_parameters(fake_openai):
+    engine = make(fake_openai, fake_openai.plan("m-body"))
+    requests = [
+        ChatRequest.chat("sys", "a", temperature=0.7, max_tokens=5, stop=("\n",), seed=5, sample_index=2),
+        ChatRequest.chat("sys", "b", seed=None),
+    ]
+    await engine.complete(requests)
+    first, second = sorted(fake_openai.bodies["m-body"], key=lambda b: b["messages"][-1]["content"])
+    assert first["messages"] == [{"role": "system", "content": "sys"}, {"role": "user", "content": "a"}]
+    assert (first["temperature"], first["max_tokens"], first["stop"], first["seed"]) == (0.7, 5, ["\n"], 7)
+    assert "seed" not in second and "stop" not in second and "sample_index" not in first

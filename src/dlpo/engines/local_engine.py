@@ -148,7 +148,8 @@ class LocalEngine:
                     temperature=request.temperature,
                     max_tokens=request.max_tokens,
                     stop=list(request.stop) or None,
-                    seed=request.seed if request.seed is not None else self.seed,
+                    # Repeated samples (sample_index) of one request get distinct, reproducible seeds.
+                    seed=(request.seed if request.seed is not None else self.seed) + request.sample_index,
                 )
             except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window of 4096"
                 raise EngineError(f"{self.cache_id}: {' '.join(str(exc).split())}") from None

@@ -138,7 +138,8 @@ class OpenAIEngine:
         if request.stop:
             kwargs["stop"] = list(request.stop)
         if request.seed is not None:
-            kwargs["seed"] = request.seed
+            # Repeated samples of one request differ through their seed (sample_index itself is not sent).
+            kwargs["seed"] = request.seed + request.sample_index
         self.attempts += 1
         start = time.perf_counter()
         try:
