@@ -56,6 +56,13 @@ class FitResult:
     def best_prompt(self) -> str:
         return self.best.prompt
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FitResult:
+        """Inverse of `to_dict` (reads a run's `result.json`)."""
+        return cls(run_dir=Path(d["run_dir"]), steps=d["steps"], start=PromptScore(**d["start"]),
+                   best=PromptScore(**d["best"]), last=PromptScore(**d["last"]), stopped=d["stopped"],
+                   message=d.get("message", ""), usage=d.get("usage", {}))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_dir": str(self.run_dir),
@@ -94,6 +101,8 @@ async def afit(
                            forward_engine=forward_engine, backward_engine=backward_engine,
                            on_event=on_event, use_cache=cache)
     try:
+        if s.finished and (saved := s.run.read_result()) is not None:
+            return FitResult.from_dict(saved)  # resuming a finished run: nothing left to do
         try:
             if s.book.start is None:
                 await _start(s)
@@ -185,6 +194,8 @@ async def _finish(s: Session) -> FitResult:
     s.run.write_result(result.to_dict())
     s.log.emit("result", s.step, best_prompt=result.best.prompt, start_test=result.start.test,
                best_test=result.best.test, last_test=result.last.test)
+    s.finished = True
+    s.checkpoint()
     return result
 
 

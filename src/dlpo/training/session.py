@@ -50,6 +50,7 @@ class Session:
     book: Bookkeeping = field(default_factory=Bookkeeping)
     step: int = 0
     loop_done: bool = False
+    finished: bool = False  # test evaluation done and result.json written
     resumed: bool = False
     owned: list[Engine] = field(default_factory=list)  # engines we built (closed at the end)
 
@@ -57,6 +58,7 @@ class Session:
         save_checkpoint(self.run.checkpoint_path, {
             "step": self.step,
             "loop_done": self.loop_done,
+            "finished": self.finished,
             "prompt": self.prompt.text,
             "sampler": self.sampler.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -69,6 +71,7 @@ class Session:
     def restore(self, state: dict[str, Any]) -> None:
         self.step = int(state["step"])
         self.loop_done = bool(state["loop_done"])
+        self.finished = bool(state.get("finished", False))
         self.sampler.load_state_dict(state["sampler"])
         self.optimizer.load_state_dict(state["optimizer"])
         for sched, s in zip(self.schedulers, state["schedulers"], strict=True):

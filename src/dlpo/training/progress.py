@@ -1,0 +1,103 @@
+"""A `rich` live progress display fed by the training loop's events (`afit(on_event=...)`).
+
+Shows the step (bar), the phase, the last decision (accepted/rejected with delta and T), lr,
+batch and validation accuracy, model calls, tokens and cache hits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+# What the loop does after each event type (the phase shown until the next event).
+NEXT_PHASE = {
+    "start": "validating the starting prompt",
+    "usage": "forward pass on the minibatch",
+    "forward_batch": "backward: critiques + reduction",
+    "gradient": "optimizer: rewriting the prompt",
+    "update_request": "optimizer: rewriting the prompt",
+    "candidate": "scoring the candidate",
+    "decision": "validating",
+    "step": "",
+    "validation": "",
+    "test": "testing start / best / last prompts",
+}
+
+
+class ProgressDisplay:
+    """Use as a context manager; pass `on_event` to `afit`. The display is transient (erased at the
+    end, so an error message stays one line); the caller prints the result."""
+
+    def __init__(self, total_steps: int | None, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]step"),
+            BarColumn(bar_width=20),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("[cyan]{task.description}"),
+            console=self.console,
+        )
+        self.task_id = self.progress.add_task("loading models", total=total_steps)
+        self.status = Text("")
+        self.live = Live(Group(self.progress, self.status), console=self.console, refresh_per_second=4,
+                         transient=True)
+        self.state: dict[str, Any] = {"accepted": 0, "rejected": 0, "failed": 0}
+        self.phase = "loading models"
+
+    def __enter__(self) -> ProgressDisplay:
+        self.live.start()
+        self._refresh()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._refresh()
+        self.live.stop()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        kind, st = event["type"], self.state
+        if kind == "decision":
+            key = "failed" if event["failed"] else ("accepted" if event["accepted"] else "rejected")
+            st[key] += 1
+            st["last"] = (key, event.get("delta"), event.get("temperature"))
+        elif kind == "forward_batch":
+            st["batch"] = event["score"]
+        elif kind == "validation":
+            st["val"] = event["score"]
+            st["best"] = max(st.get("best", event["score"]), event["score"])
+        elif kind == "step":
+            st["lr"] = event.get("lr")
+            self.progress.update(self.task_id, completed=event["step"])
+        elif kind == "usage":
+            total = event["total"]
+            st["calls"], st["hits"] = total["calls"], total["cache_hits"]
+            st["tokens"] = total["prompt_tokens"] + total["completion_tokens"]
+        if kind in NEXT_PHASE and NEXT_PHASE[kind]:
+            self.phase = NEXT_PHASE[kind]
+        self._refresh()
+
+    def _refresh(self) -> None:
+        st = self.state
+        parts = []
+        if "last" in st:
+            key, delta, temp = st["last"]
+            colour = {"accepted": "green", "rejected": "yellow", "failed": "red"}[key]
+            extra = "".join([f" Δ={delta:+.2f}" if delta is not None else "",
+                             f" T={temp:g}" if temp is not None else ""])
+            parts.append(f"[{colour}]{key}{extra}[/]")
+        parts.append(f"acc/rej/fail {st['accepted']}/{st['rejected']}/{st['failed']}")
+        if st.get("lr") is not None:
+            parts.append(f"lr {st['lr']:g}")
+        if "batch" in st:
+            parts.append(f"batch {st['batch']:.2f}")
+        if "val" in st:
+            parts.append(f"val {st['val']:.2f} (best {st['best']:.2f})")
+        if "calls" in st:
+            parts.append(f"calls {st['calls']} tok {st['tokens'] / 1000:.1f}k hits {st['hits']}")
+        self.progress.update(self.task_id, description=self.phase)
+        self.status = Text.from_markup("  " + " | ".join(parts))
+        self.live.update(Group(self.progress, self.status))

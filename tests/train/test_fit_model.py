@@ -1,0 +1,44 @@
+"""Integration: 2-step `dlpo` and `tgd` runs on the demo task with the real local 0.5B model
+(forward and backward: a mechanics test, not a quality test) complete and log everything."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dlpo.optim.presets import resolve_recipe
+from dlpo.runs.events import read_events
+from dlpo.train import TrainConfig, afit
+
+pytestmark = pytest.mark.model
+
+EVENT_TYPES = {"start", "validation", "usage", "forward_batch", "gradient", "update_request", "candidate",
+               "edits", "decision", "step", "test", "result"}
+
+
+@pytest.mark.parametrize("preset", ["dlpo", "tgd"])
+async def test_two_step_run_on_local_model(tmp_path, small_model_path, preset):
+    config = TrainConfig.build(task="demo", recipe=resolve_recipe(preset), steps=2, batch_size=2, val_limit=4,
+                               test_limit=4, acceptance_set=4, forward_max_tokens=96,
+                               forward="local:qwen2.5-0.5b", backward="local:qwen2.5-0.5b")
+    result = await afit(config, run_dir=tmp_path / "run")
+    assert result.stopped is None and result.steps == 2
+    events = read_events(tmp_path / "run" / "events.jsonl")
+    assert EVENT_TYPES <= {e["type"] for e in events}
+    assert len([e for e in events if e["type"] == "decision"]) == 2
+    assert all(e["n"] == 4 for e in events if e["type"] in ("validation", "test"))
+    for e in (e for e in events if e["type"] == "forward_batch"):
+        assert len(e["outputs"]) == 2 and all(isinstance(o, str) for o in e["outputs"])
+    assert all(e["text"].strip() for e in events if e["type"] == "gradient")
+    decisions = [e for e in events if e["type"] == "decision"]
+    if preset == "dlpo":  # scored on the 4-example acceptance set, with a TSA temperature
+        assert all(d["temperature"] is not None for d in decisions if not d["failed"])
+    usage = [e for e in events if e["type"] == "usage"][-1]["roles"]
+    assert {"forward", "backward", "optimizer", "validation", "test"} <= set(usage)
+    assert usage["backward"]["calls"] >= 2 * 3  # 2 critiques + 1 reduction per step
+    ckpt = json.loads((tmp_path / "run" / "checkpoint.json").read_text())
+    assert ckpt["step"] == 2 and ckpt["loop_done"]
+    saved = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert saved["best"]["prompt"] == result.best_prompt and saved["start"]["test"] is not None
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["recipe"]["name"] == preset
