@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from dlpo.engines.base import ChatRequest
+from dlpo.engines.base import ChatRequest, Completion
 from dlpo.engines.client import LLMClient
 from dlpo.engines.scripted import ScriptedEngine
 from dlpo.optim.base import Gradient
@@ -22,7 +22,9 @@ class LastNumberScorer:
         if not nums:
             return Score(0.0, None, f"no number found, expected {target}")
         ok = nums[-1] == target
-        return Score(1.0 if ok else 0.0, nums[-1], "correct" if ok else f"answered {nums[-1]}, expected {target}")
+        return Score(
+            1.0 if ok else 0.0, nums[-1], "correct" if ok else f"answered {nums[-1]}, expected {target}"
+        )
 
 
 def make_task() -> Task:
@@ -56,5 +58,33 @@ def user_text(request: ChatRequest) -> str:
     return request.messages[-1].content
 
 
-def grad(text: str = "Tell the model to show its steps and end with the answer line.", sources=()) -> Gradient:
+def grad(
+    text: str = "Tell the model to show its steps and end with the answer line.", sources=()
+) -> Gradient:
     return Gradient(text=text, critiques=(text,), batch_score=0.5, sources=tuple(sources))
+
+
+class FinishEngine(ScriptedEngine):
+    """A scripted engine whose script may return (text, finish_reason), e.g. to fake max_tokens cut-offs."""
+
+    async def complete(self, requests):
+        out = []
+        for request in requests:
+            self.requests.append(request)
+            reply = self._fn(request)
+            text, finish = reply if isinstance(reply, tuple) else (reply, "stop")
+            [c] = await ScriptedEngine(lambda _, t=text: t).complete([request])
+            out.append(Completion(c.text, c.prompt_tokens, c.completion_tokens, 0.0, finish, self.cache_id))
+        return out
+
+
+class SpyClient(LLMClient):
+    """Records the size and role of every batch sent through the client."""
+
+    def __init__(self, engine):
+        super().__init__(engine)
+        self.batches: list[tuple[str, int]] = []
+
+    async def complete(self, requests, role):
+        self.batches.append((role, len(requests)))
+        return await super().complete(requests, role)

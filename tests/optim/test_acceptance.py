@@ -56,7 +56,7 @@ def test_tsa_temperature_follows_accepted_steps():
     rng = random.Random(0)
     temps = []
     for cand in (0.5, 0.6, 0.0, 0.7):  # accept, accept, hard-reject, accept
-        temps.append(rule.decide(0.5 if not temps else 0.5, cand, rng).temperature)
+        temps.append(rule.decide(0.5, cand, rng).temperature)
     assert temps == [64, 32, 16, 16]
     assert rule.accepted == 3
     fresh = SimulatedAnnealing()

@@ -41,7 +41,9 @@ def test_nested_variable_holding_the_new_prompt():
 
 
 def test_unchanged_prompt_is_rejected():
-    result = parse_reply(f"<IMPROVED_VARIABLE>\n<VARIABLE>{CURRENT}</VARIABLE>\n</IMPROVED_VARIABLE>", current=CURRENT)
+    result = parse_reply(
+        f"<IMPROVED_VARIABLE>\n<VARIABLE>{CURRENT}</VARIABLE>\n</IMPROVED_VARIABLE>", current=CURRENT
+    )
     assert result.candidate == CURRENT
     reason = reject_reason(result.candidate, current=CURRENT)
     assert reason.startswith("unchanged")
@@ -67,13 +69,17 @@ def test_pasted_feedback_is_rejected_but_quoting_one_suggestion_is_fine():
         "2. The prompt never states the required final line format, so answers end without the number. "
         "3. Add an instruction to double check the final number before answering."
     )
-    assert reject_reason(f"{NEW}\n{feedback}", current=CURRENT, feedback=feedback).startswith("pasted feedback")
+    assert reject_reason(f"{NEW}\n{feedback}", current=CURRENT, feedback=feedback).startswith(
+        "pasted feedback"
+    )
     ok = "Solve step by step. Add an instruction to double check the final number before answering."
     assert reject_reason(ok, current=CURRENT, feedback=feedback) is None
 
 
 def test_feedback_tags_leaked_are_rejected():
-    assert reject_reason("<FEEDBACK>do better</FEEDBACK> Solve it.", current=CURRENT).startswith("pasted feedback")
+    assert reject_reason("<FEEDBACK>do better</FEEDBACK> Solve it.", current=CURRENT).startswith(
+        "pasted feedback"
+    )
 
 
 def test_short_expected_answer_does_not_trigger_paste_rejection():
@@ -113,7 +119,9 @@ def test_repetition_loop_until_max_tokens():
 
 
 def test_truncated_without_loop_is_rejected():
-    result = parse_reply("<IMPROVED_VARIABLE>Solve the problem and then", current=CURRENT, finish_reason="length")
+    result = parse_reply(
+        "<IMPROVED_VARIABLE>Solve the problem and then", current=CURRENT, finish_reason="length"
+    )
     assert result.candidate is None and result.reason.startswith("truncated")
 
 
@@ -128,3 +136,25 @@ def test_empty_and_too_long():
     reason = reject_reason("word " * 50, current=CURRENT, max_words=20)
     assert reason.startswith("too long") and "50 words" in reason
     assert "50 words" in reask_hint(reason)
+
+
+def test_pasted_critique_passage_is_rejected():
+    """Seen on the real 1.5B optimizer: one critique sentence pair appended to the old prompt."""
+    current = "You will answer a reasoning question. Answer it clearly and concisely."
+    pasted = (
+        "The expected answer is 3, which is not the final numerical result provided by the model. The system "
+        "prompt should specify that the model should answer the question in a particular way."
+    )
+    feedback = (
+        '1. Be concise.\n2. Specify the format: "'
+        + pasted
+        + '"\n3. Keep it short.\n4. Show steps.\n5. Check.'
+    )
+    reason = reject_reason(f"{current} {pasted}", current=current, feedback=feedback)
+    assert reason.startswith("pasted feedback")
+    # critique language alone (no shared text) is caught too
+    assert reject_reason(f"{current} The system prompt should say more.", current=current).startswith(
+        "pasted feedback"
+    )
+    # a plain instruction is fine
+    assert reject_reason(f"{current} Show your steps.", current=current, feedback=feedback) is None

@@ -1,5 +1,4 @@
 import pytest
-
 from conftest import scripted_client
 
 from dlpo.errors import ConfigError
@@ -27,13 +26,26 @@ def test_dlpo_resolves_to_paper_best():
 
 
 def test_tgd_is_nothing_and_always_accept():
-    opt, scheds = build_optimizer(resolve_recipe("tgd"), Prompt("p"), scripted_client(lambda q: "")[0],
-                                  score_fn=None, seed=0)
-    assert opt.techniques == [] and isinstance(opt.acceptance, AlwaysAccept) and scheds == [] and opt.lr is None
+    opt, scheds = build_optimizer(
+        resolve_recipe("tgd"), Prompt("p"), scripted_client(lambda q: "")[0], score_fn=None, seed=0
+    )
+    assert (
+        opt.techniques == [] and isinstance(opt.acceptance, AlwaysAccept) and scheds == [] and opt.lr is None
+    )
 
 
-@pytest.mark.parametrize("name,expected", [("tlr", ["tlr"]), ("tdo", ["tdo"]), ("tmnt", ["tmnt"]),
-                                           ("tcl", ["tcl"]), ("tregu", ["tregu"]), ("tsa", []), ("tlrd", ["tlr"])])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("tlr", ["tlr"]),
+        ("tdo", ["tdo"]),
+        ("tmnt", ["tmnt"]),
+        ("tcl", ["tcl"]),
+        ("tregu", ["tregu"]),
+        ("tsa", []),
+        ("tlrd", ["tlr"]),
+    ],
+)
 def test_single_technique_presets(name, expected):
     r = resolve_recipe(name)
     assert r.techniques == [name]
@@ -77,4 +89,6 @@ def test_recipe_roundtrip_through_dict():
 
 def test_needs_score_fn():
     with pytest.raises(ConfigError, match="score_fn"):
-        build_optimizer(resolve_recipe("tcl"), Prompt("p"), scripted_client(lambda q: "")[0], score_fn=None, seed=0)
+        build_optimizer(
+            resolve_recipe("tcl"), Prompt("p"), scripted_client(lambda q: "")[0], score_fn=None, seed=0
+        )

@@ -1,8 +1,5 @@
-import random
-
 import pytest
-
-from conftest import grad, scripted_client
+from conftest import scripted_client
 
 from dlpo.optim.optimizer import TextualGradientDescent
 from dlpo.optim.schedules import Constant, CosineDecay, Geometric, LinearDecay, LRScheduler, StepDecay

@@ -1,4 +1,11 @@
-from dlpo.optim.sentences import sentence_diff, split_pieces, join_pieces, split_sentences, text_stats, trim_to_budget
+from dlpo.optim.sentences import (
+    join_pieces,
+    sentence_diff,
+    split_pieces,
+    split_sentences,
+    text_stats,
+    trim_to_budget,
+)
 
 OLD = "Solve the problem. Be brief. Give the answer."
 
@@ -36,7 +43,10 @@ def test_whitespace_only_change_is_no_edit():
 
 def test_pure_additions_and_deletions():
     assert sentence_diff(OLD, OLD + " Check your work. Stay calm.").to_dict() == {
-        "added": 2, "deleted": 0, "modified": 0, "total": 2
+        "added": 2,
+        "deleted": 0,
+        "modified": 0,
+        "total": 2,
     }
     assert sentence_diff(OLD, "Give the answer.").to_dict()["deleted"] == 2
 

@@ -12,7 +12,9 @@ PROMPT = "You are a math tutor. Read the question twice. Think step by step. Che
 
 
 def ctx(prompt: str = PROMPT, lr=None, seed: int = 0, **notes) -> UpdateContext:
-    return UpdateContext(step=0, prompt=prompt, gradient=grad(), rng=random.Random(seed), lr=lr, notes=dict(notes))
+    return UpdateContext(
+        step=0, prompt=prompt, gradient=grad(), rng=random.Random(seed), lr=lr, notes=dict(notes)
+    )
 
 
 def outcome(before, cand, accepted, sb=None, sc=None, g="feedback A") -> StepOutcome:
@@ -180,12 +182,26 @@ def test_regularization_warmup_by_prompts_and_steps():
 # --- request ordering --------------------------------------------------------------------------------
 def test_sections_in_reference_order_and_prompt_in_variable_tags():
     c = ctx(lr=2)
-    techs = [LearningRate(), Regularization(warmup_prompts=0), Dropout(p=0.2), Momentum(history=["old fb"]),
-             Contrastive(memory=[{"prompt": "A b c.", "score": 0.9}, {"prompt": "D e f.", "score": 0.1}])]
+    techs = [
+        LearningRate(),
+        Regularization(warmup_prompts=0),
+        Dropout(p=0.2),
+        Momentum(history=["old fb"]),
+        Contrastive(memory=[{"prompt": "A b c.", "score": 0.9}, {"prompt": "D e f.", "score": 0.1}]),
+    ]
     sections = [s for t in techs for s in t.sections(c)]
     msg = build_update_message(PROMPT, "system prompt", "the feedback", sections)
-    marks = ["<FEEDBACK>", "<BETTER_VAR>", "<POOR_VAR>", "<PAST_FEEDBACK>", "<DROPOUT>", "Regularization:",
-             "Learning rate:", "<VARIABLE>", "<IMPROVED_VARIABLE>"]
+    marks = [
+        "<FEEDBACK>",
+        "<BETTER_VAR>",
+        "<POOR_VAR>",
+        "<PAST_FEEDBACK>",
+        "<DROPOUT>",
+        "Regularization:",
+        "Learning rate:",
+        "<VARIABLE>",
+        "<IMPROVED_VARIABLE>",
+    ]
     positions = [msg.index(m) for m in marks]
     assert positions == sorted(positions)
     assert f"<VARIABLE>\n{PROMPT}\n</VARIABLE>" in msg

@@ -39,7 +39,9 @@ class AlwaysAccept:
 def _require(current: float | None, candidate: float | None, rule: str) -> float:
     delta = _delta(current, candidate)
     if delta is None:
-        raise ValueError(f"acceptance rule {rule!r} needs both scores (current={current}, candidate={candidate})")
+        raise ValueError(
+            f"acceptance rule {rule!r} needs both scores (current={current}, candidate={candidate})"
+        )
     return delta
 
 
@@ -87,7 +89,10 @@ class SimulatedAnnealing:
             decision = Decision(True, "not worse", delta=delta, temperature=T, probability=1.0)
         elif -delta > self.hard_margin + EPS:
             decision = Decision(
-                False, f"worse by more than the hard margin {self.hard_margin}", delta=delta, temperature=T,
+                False,
+                f"worse by more than the hard margin {self.hard_margin}",
+                delta=delta,
+                temperature=T,
                 probability=0.0,
             )
         else:
@@ -101,7 +106,12 @@ class SimulatedAnnealing:
         return decision
 
     def state_dict(self) -> dict[str, Any]:
-        return {"t0": self.t0, "decay": self.decay, "hard_margin": self.hard_margin, "accepted": self.accepted}
+        return {
+            "t0": self.t0,
+            "decay": self.decay,
+            "hard_margin": self.hard_margin,
+            "accepted": self.accepted,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.t0 = float(state.get("t0", self.t0))

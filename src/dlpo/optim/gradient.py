@@ -52,7 +52,11 @@ def answer_excerpt(text: str, max_words: int = 160, head: int = 100, tail: int =
     words = text.split()
     if len(words) <= max_words:
         return text.strip()
-    return " ".join(words[:head]) + f" [... {len(words) - head - tail} words omitted ...] " + " ".join(words[-tail:])
+    return (
+        " ".join(words[:head])
+        + f" [... {len(words) - head - tail} words omitted ...] "
+        + " ".join(words[-tail:])
+    )
 
 
 def _prompt_block(prompt: Prompt) -> str:
@@ -117,4 +121,6 @@ async def compute_gradient(
             [reduction_request(prompt, items, critiques, reduction_max_tokens)], role=role
         )
         text = reduced.text.strip() or "\n".join(critiques)
-    return Gradient(text=text, critiques=tuple(critiques), batch_score=result.mean, sources=batch_sources(items))
+    return Gradient(
+        text=text, critiques=tuple(critiques), batch_score=result.mean, sources=batch_sources(items)
+    )

@@ -158,7 +158,9 @@ class TextualGradientDescent:
         [completion] = await self.client.complete([request], role=self.role)
         return completion.text, completion.finish_reason
 
-    def _usable(self, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]) -> str | None:
+    def _usable(
+        self, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]
+    ) -> str | None:
         text, finish = reply
         parsed = parse_reply(text, current=current, finish_reason=finish)
         reason = parsed.reason if parsed.candidate is None else self._reject(parsed.candidate, current, grad)
@@ -167,10 +169,16 @@ class TextualGradientDescent:
 
     def _reject(self, candidate: str, current: str, grad: Gradient) -> str | None:
         return reject_reason(
-            candidate, current=current, sources=grad.sources, feedback=grad.text, max_words=self.max_prompt_words
+            candidate,
+            current=current,
+            sources=grad.sources,
+            feedback=grad.text,
+            max_words=self.max_prompt_words,
         )
 
-    def _check(self, ctx: UpdateContext, candidate: str, reask_allowed: bool) -> tuple[str, str | None, str, dict]:
+    def _check(
+        self, ctx: UpdateContext, candidate: str, reask_allowed: bool
+    ) -> tuple[str, str | None, str, dict]:
         ctx.notes["reask_allowed"] = reask_allowed
         metrics: dict[str, Any] = {}
         violations: dict[str, int] = {}
@@ -207,8 +215,12 @@ class TextualGradientDescent:
         first = self._usable(await ask(message), current, grad, parse_log)
         if first is None:
             ctx.notes["reask_by"] = "parse"
-            second = self._usable(await ask(with_reminder(message, reask_hint(parse_log[-1]["reason"]))), current,
-                                  grad, parse_log)
+            second = self._usable(
+                await ask(with_reminder(message, reask_hint(parse_log[-1]["reason"]))),
+                current,
+                grad,
+                parse_log,
+            )
             if second is not None:
                 final, _, _, check_metrics = self._check(ctx, second, reask_allowed=False)
                 metrics.update(check_metrics)
@@ -232,8 +244,14 @@ class TextualGradientDescent:
         return await self._finish(ctx, grad, current, final, message, replies, metrics)
 
     async def _finish(
-        self, ctx: UpdateContext, grad: Gradient, current: str, final: str | None, message: str,
-        replies: list[str], metrics: dict[str, Any],
+        self,
+        ctx: UpdateContext,
+        grad: Gradient,
+        current: str,
+        final: str | None,
+        message: str,
+        replies: list[str],
+        metrics: dict[str, Any],
     ) -> StepReport:
         decision: Decision | None = None
         score_before = score_candidate = None
@@ -251,8 +269,14 @@ class TextualGradientDescent:
             if decision.temperature is not None:
                 metrics["temperature"] = decision.temperature
         outcome = StepOutcome(
-            step=ctx.step, prompt_before=current, candidate=final, accepted=accepted, gradient=grad,
-            score_before=score_before, score_candidate=score_candidate, reason=reason,
+            step=ctx.step,
+            prompt_before=current,
+            candidate=final,
+            accepted=accepted,
+            gradient=grad,
+            score_before=score_before,
+            score_candidate=score_candidate,
+            reason=reason,
         )
         if accepted and final is not None:
             self.prompt.text = final
@@ -284,7 +308,9 @@ class TextualGradientDescent:
         saved = set(state.get("techniques", {}))
         mine = {t.name for t in self.techniques}
         if saved != mine:
-            raise ConfigError(f"checkpoint techniques {sorted(saved)} do not match the optimizer's {sorted(mine)}")
+            raise ConfigError(
+                f"checkpoint techniques {sorted(saved)} do not match the optimizer's {sorted(mine)}"
+            )
         if state["acceptance"]["name"] != self.acceptance.name:
             raise ConfigError(
                 f"checkpoint acceptance {state['acceptance']['name']!r} does not match {self.acceptance.name!r}"

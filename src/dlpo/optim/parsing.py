@@ -28,6 +28,13 @@ _QUOTED = re.compile(r'^\s*["“](.*?)["”]\s*(?:\n|$)', re.DOTALL)
 _LEAK_TAGS = re.compile(r"<\s*/?\s*(?:FEEDBACK|PAST_FEEDBACK|DROPOUT|BETTER_VAR|POOR_VAR)\s*>", re.IGNORECASE)
 
 MIN_SHINGLE = 8  # words per shingle when looking for pasted passages
+LONG_RUN = 25  # a run this many words long copied from the feedback is a paste, not a quoted suggestion
+# Critique language: the critic talks *about* the prompt and the model's answers; a prompt talks to the model.
+_CRITIQUE_TALK = re.compile(
+    r"\b(?:the (?:system )?prompt (?:should|does not|doesn't|needs to|must be)|expected answer (?:is|was)"
+    r"|the model(?:'s)? (?:answer|response|answered|responded|output)|the scorer)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,9 @@ def parse_reply(text: str, current: str | None = None, finish_reason: str = "sto
             return ParseResult(_clean(_unnest(rest, current)), "unclosed_tag")
         return ParseResult("", "tags")
     if truncated:
-        return ParseResult(None, "none", "truncated: the reply hit max_tokens without the <IMPROVED_VARIABLE> tags")
+        return ParseResult(
+            None, "none", "truncated: the reply hit max_tokens without the <IMPROVED_VARIABLE> tags"
+        )
     label = None
     for label in _LABEL.finditer(text):
         pass
@@ -162,8 +171,9 @@ def reject_reason(
 
     `sources` are the batch texts the backward model saw (questions, model answers, expected
     answers): a candidate that pastes one of them in (verbatim, or half of its 8-word shingles) is
-    rejected. The feedback is rejected when pasted at large (40% of its shingles): quoting one
-    suggested sentence from it is what the optimizer should do.
+    rejected. The feedback is rejected when pasted at large (40% of its shingles, or a run of 25
+    words), or when the candidate speaks the critic's language ("the system prompt should", "the
+    expected answer is"); quoting one suggested instruction from it is what the optimizer should do.
     """
     if not candidate.strip():
         return "empty: the candidate prompt is empty"
@@ -176,9 +186,17 @@ def reject_reason(
         return "pasted feedback: the candidate contains the request's feedback/technique tags"
     for k, source in enumerate(sources):
         if _pasted(source, candidate, current, share=0.5):
-            return f"pasted example: the candidate contains batch text #{k + 1} (a question or answer) verbatim"
-    if feedback and _pasted(feedback, candidate, current, share=0.4):
+            return (
+                f"pasted example: the candidate contains batch text #{k + 1} (a question or answer) verbatim"
+            )
+    if feedback and (
+        _pasted(feedback, candidate, current, share=0.4)
+        or (_shingles(feedback, LONG_RUN) & _shingles(candidate, LONG_RUN)) - _shingles(current, LONG_RUN)
+    ):
         return "pasted feedback: the candidate contains the feedback text"
+    talk = _CRITIQUE_TALK.search(candidate)
+    if talk and not _CRITIQUE_TALK.search(current):
+        return f"pasted feedback: the candidate contains critique text ({talk.group(0)!r}) instead of instructions"
     if has_repetition_loop(candidate):
         return "repetitive: the candidate repeats the same passage"
     return None

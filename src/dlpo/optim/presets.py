@@ -88,7 +88,9 @@ def _config_error(err: ValidationError) -> ConfigError:
     first = err.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "recipe"
     msg = first["msg"].removeprefix("Value error, ")
-    return ConfigError(f"recipe: {key}: {msg} (got {first.get('input')!r})" if first["loc"] else f"recipe: {msg}")
+    return ConfigError(
+        f"recipe: {key}: {msg} (got {first.get('input')!r})" if first["loc"] else f"recipe: {msg}"
+    )
 
 
 def recipe_from_dict(data: dict[str, Any]) -> Recipe:
@@ -133,7 +135,9 @@ def _lr_schedule(recipe: Recipe) -> Any:
     if recipe.lr_schedule == "linear":
         return LinearDecay(recipe.lr, floor=recipe.lr_floor)
     if recipe.lr_schedule == "step":
-        return StepDecay(recipe.lr, factor=recipe.lr_step_factor, every=recipe.lr_step_every, floor=recipe.lr_floor)
+        return StepDecay(
+            recipe.lr, factor=recipe.lr_step_factor, every=recipe.lr_step_every, floor=recipe.lr_floor
+        )
     return CosineDecay(recipe.lr, total=recipe.lr_cosine_steps, floor=recipe.lr_floor)
 
 

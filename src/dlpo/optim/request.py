@@ -50,8 +50,10 @@ def build_update_message(
     """The user message of the update request."""
     blocks = [
         f"You are improving this variable: a {role_description}.",
-        f"Feedback on the current prompt, from its answers to a batch of training questions:\n"
-        f"<FEEDBACK>\n{feedback.strip()}\n</FEEDBACK>",
+        (
+            "Feedback on the current prompt, from its answers to a batch of training questions:\n"
+            f"<FEEDBACK>\n{feedback.strip()}\n</FEEDBACK>"
+        ),
     ]
     blocks.extend(render_section(s) for s in order_sections(sections))
     blocks.append(f"The current prompt:\n<VARIABLE>\n{prompt.strip() or '(empty)'}\n</VARIABLE>")
@@ -64,5 +66,7 @@ def with_reminder(message: str, reminder: str) -> str:
     return f"{message}\n\nIMPORTANT: {reminder.strip()}"
 
 
-def update_request(user: str, *, max_tokens: int = 512, temperature: float = 0.0, seed: int | None = 0) -> ChatRequest:
+def update_request(
+    user: str, *, max_tokens: int = 512, temperature: float = 0.0, seed: int | None = 0
+) -> ChatRequest:
     return ChatRequest.chat(OPTIMIZER_SYSTEM, user, temperature=temperature, max_tokens=max_tokens, seed=seed)

@@ -127,7 +127,9 @@ def _edits(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int
         for k in range(max(n_old, n_new)):
             oi = i1 + k if k < n_old else None
             ni = j1 + k if k < n_new else None
-            kind: EditKind = "modify" if oi is not None and ni is not None else ("delete" if ni is None else "add")
+            kind: EditKind = (
+                "modify" if oi is not None and ni is not None else ("delete" if ni is None else "add")
+            )
             out.append(Edit(kind, oi, ni))
     return out
 
