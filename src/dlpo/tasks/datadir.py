@@ -43,11 +43,11 @@ def hub_installed() -> bool:
     return importlib.util.find_spec("datasets") is not None
 
 
-def _advice(benchmark: str, required: Sequence[str], hub_id: str | None) -> str:
+def _advice(required: Sequence[str], hub_id: str | None) -> str:
     advice = f"pass --data-dir DIR (or set {ENV_VAR}) to a folder that holds {required[0]}"
     if hub_id:
-        advice += " , or install the hf extra (pip install 'dlpo[hf]') on a machine that is online"
-    return advice.replace(" ,", ",")
+        advice += ", or install the hf extra (pip install 'dlpo[hf]') on a machine that is online"
+    return advice
 
 
 def resolve(
@@ -90,8 +90,7 @@ def resolve(
 def not_found(benchmark: str, required: Sequence[str], tried: Sequence[str], hub_id: str | None) -> DataError:
     places = "; ".join(f"{i}) {place}" for i, place in enumerate(tried, 1))
     return DataError(
-        f"data for task {benchmark} not found. Looked at: {places}. To fix: "
-        f"{_advice(benchmark, required, hub_id)}."
+        f"data for task {benchmark} not found. Looked at: {places}. To fix: {_advice(required, hub_id)}."
     )
 
 

@@ -113,6 +113,14 @@ def read_rows(path: str | Path) -> list[Row]:
     return _csv_rows(path, text, "\t" if path.suffix.lower() == ".tsv" else ",")
 
 
+def _answer_type(scorer_name: str) -> str:
+    if scorer_name in ("math", "reference:math"):
+        return "math"
+    if scorer_name.startswith("reference:"):
+        return "numeric"
+    return scorer_name.split("-")[0]  # exact-nospace -> exact
+
+
 def _default_sizes(n: int) -> tuple[int, int, int]:
     train, val = max(1, round(n * 0.3)), max(1, round(n * 0.2))
     return train, val, n - train - val
@@ -176,7 +184,7 @@ def load_task_file(
         initial_prompt=DEFAULT_PROMPT if initial_prompt is None else initial_prompt,
         description=f"user task from {path.name} ({len(examples)} examples)",
         source=str(path),
-        answer_type=score_fn.name.split(":")[-1] if not score_fn.name.startswith("reference") else "numeric",
+        answer_type=_answer_type(score_fn.name),
     )
 
 
