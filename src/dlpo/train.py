@@ -59,9 +59,16 @@ class FitResult:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FitResult:
         """Inverse of `to_dict` (reads a run's `result.json`)."""
-        return cls(run_dir=Path(d["run_dir"]), steps=d["steps"], start=PromptScore(**d["start"]),
-                   best=PromptScore(**d["best"]), last=PromptScore(**d["last"]), stopped=d["stopped"],
-                   message=d.get("message", ""), usage=d.get("usage", {}))
+        return cls(
+            run_dir=Path(d["run_dir"]),
+            steps=d["steps"],
+            start=PromptScore(**d["start"]),
+            best=PromptScore(**d["best"]),
+            last=PromptScore(**d["last"]),
+            stopped=d["stopped"],
+            message=d.get("message", ""),
+            usage=d.get("usage", {}),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,9 +104,16 @@ async def afit(
     checkpoint of step k, as if the process had been killed there (for resume tests).
     `cache=False` bypasses the run's response cache (a resumed run then repeats calls).
     """
-    s = await open_session(config, run_dir=run_dir, resume=resume, task=task,
-                           forward_engine=forward_engine, backward_engine=backward_engine,
-                           on_event=on_event, use_cache=cache)
+    s = await open_session(
+        config,
+        run_dir=run_dir,
+        resume=resume,
+        task=task,
+        forward_engine=forward_engine,
+        backward_engine=backward_engine,
+        on_event=on_event,
+        use_cache=cache,
+    )
     try:
         if s.finished and (saved := s.run.read_result()) is not None:
             return FitResult.from_dict(saved)  # resuming a finished run: nothing left to do
@@ -128,10 +142,22 @@ def fit(config: TrainConfig | None = None, **kwargs: Any) -> FitResult:
 async def _start(s: Session) -> None:
     """Step 0: log the setup, validate the starting prompt (a candidate for best), checkpoint."""
     c = s.config
-    s.log.emit("start", 0, task=s.task.name, recipe=c.recipe.model_dump(mode="json"), prompt=s.prompt.text,
-               sizes={"train": len(s.train), "val": len(s.val), "test": len(s.test),
-                      "acceptance": len(s.acceptance)},
-               forward=c.forward, backward=c.backward, seed=c.seed)
+    s.log.emit(
+        "start",
+        0,
+        task=s.task.name,
+        recipe=c.recipe.model_dump(mode="json"),
+        prompt=s.prompt.text,
+        sizes={
+            "train": len(s.train),
+            "val": len(s.val),
+            "test": len(s.test),
+            "acceptance": len(s.acceptance),
+        },
+        forward=c.forward,
+        backward=c.backward,
+        seed=c.seed,
+    )
     await _validate(s)
     s.log.emit("usage", 0, **usage_payload(s.ledger))
     s.loop_done = _should_stop(s)
@@ -142,8 +168,13 @@ async def _step(s: Session) -> None:
     step = s.step + 1
     batch = [s.train[i] for i in s.sampler.next_batch()]
     loss = await textual_loss(s.forward, s.task, s.prompt, batch, max_tokens=s.config.forward_max_tokens)
-    s.log.emit("forward_batch", step, epoch=s.sampler.epoch, loss=loss.value,
-               **eval_payload(loss.result, outputs=True))
+    s.log.emit(
+        "forward_batch",
+        step,
+        epoch=s.sampler.epoch,
+        loss=loss.value,
+        **eval_payload(loss.result, outputs=True),
+    )
     grad = await loss.backward(s.backward)
     s.log.emit("gradient", step, **gradient_payload(grad))
     report = await s.optimizer.step()
@@ -154,10 +185,20 @@ async def _step(s: Session) -> None:
     s.step = step
     done = _should_stop(s)
     val = await _validate(s) if done or step % s.config.eval_every == 0 else None
-    s.log.emit("step", step, epoch=s.sampler.epoch, accepted=decision["accepted"], failed=decision["failed"],
-               delta=decision["delta"], temperature=decision["temperature"], lr=s.optimizer.lr,
-               batch_score=loss.result.mean, val=val, best_val=s.book.best.val if s.book.best else None,
-               prompt=s.prompt.text)
+    s.log.emit(
+        "step",
+        step,
+        epoch=s.sampler.epoch,
+        accepted=decision["accepted"],
+        failed=decision["failed"],
+        delta=decision["delta"],
+        temperature=decision["temperature"],
+        lr=s.optimizer.lr,
+        batch_score=loss.result.mean,
+        val=val,
+        best_val=s.book.best.val if s.book.best else None,
+        prompt=s.prompt.text,
+    )
     s.log.emit("usage", step, **usage_payload(s.ledger))
     s.loop_done = done
     s.checkpoint()
@@ -172,8 +213,9 @@ def _should_stop(s: Session) -> bool:
 
 
 async def _validate(s: Session) -> float:
-    result = await evaluate(s.forward, s.task, s.prompt.text, s.val, role="validation",
-                            max_tokens=s.config.forward_max_tokens)
+    result = await evaluate(
+        s.forward, s.task, s.prompt.text, s.val, role="validation", max_tokens=s.config.forward_max_tokens
+    )
     is_best = s.book.record_validation(s.step, s.prompt.text, result.mean)
     s.log.emit("validation", s.step, split="val", best=is_best, **eval_payload(result))
     return result.mean
@@ -185,22 +227,36 @@ async def _finish(s: Session) -> FitResult:
     for which, rec in (("start", s.book.start), ("best", s.book.best), ("last", s.book.last)):
         assert rec is not None
         if rec.prompt not in tested:
-            tested[rec.prompt] = await evaluate(s.forward, s.task, rec.prompt, s.test, role="test",
-                                                max_tokens=s.config.forward_max_tokens)
-        s.log.emit("test", s.step, which=which, prompt_step=rec.step, split="test",
-                   **eval_payload(tested[rec.prompt]))
+            tested[rec.prompt] = await evaluate(
+                s.forward, s.task, rec.prompt, s.test, role="test", max_tokens=s.config.forward_max_tokens
+            )
+        s.log.emit(
+            "test",
+            s.step,
+            which=which,
+            prompt_step=rec.step,
+            split="test",
+            **eval_payload(tested[rec.prompt]),
+        )
     s.log.emit("usage", s.step, **usage_payload(s.ledger))
     result = _result(s, tests={p: r.mean for p, r in tested.items()})
     s.run.write_result(result.to_dict())
-    s.log.emit("result", s.step, best_prompt=result.best.prompt, start_test=result.start.test,
-               best_test=result.best.test, last_test=result.last.test)
+    s.log.emit(
+        "result",
+        s.step,
+        best_prompt=result.best.prompt,
+        start_test=result.start.test,
+        best_test=result.best.test,
+        last_test=result.last.test,
+    )
     s.finished = True
     s.checkpoint()
     return result
 
 
-def _result(s: Session, *, stopped: str | None = None, message: str = "",
-            tests: dict[str, float] | None = None) -> FitResult:
+def _result(
+    s: Session, *, stopped: str | None = None, message: str = "", tests: dict[str, float] | None = None
+) -> FitResult:
     tests = tests or {}
 
     def score(rec: Any, fallback_step: int) -> PromptScore:
@@ -208,10 +264,15 @@ def _result(s: Session, *, stopped: str | None = None, message: str = "",
             return PromptScore(s.prompt.text, fallback_step, None)
         return PromptScore(rec.prompt, rec.step, rec.val, tests.get(rec.prompt))
 
-    last = score(s.book.last, s.step)
-    if s.book.last is not None and s.book.last.prompt != s.prompt.text:  # not validated since
-        last = PromptScore(s.prompt.text, s.step, None)
-    return FitResult(run_dir=s.run.path, steps=s.step, start=score(s.book.start, 0),
-                     best=score(s.book.best, 0), last=last, stopped=stopped, message=message,
-                     usage=usage_payload(s.ledger))
-
+    # "last" is the last validated prompt: the current prompt after the final step, or after the
+    # last completed step when a budget stopped the run mid-step.
+    return FitResult(
+        run_dir=s.run.path,
+        steps=s.step,
+        start=score(s.book.start, 0),
+        best=score(s.book.best, 0),
+        last=score(s.book.last, s.step),
+        stopped=stopped,
+        message=message,
+        usage=usage_payload(s.ledger),
+    )

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scripted_setup import SlowEngine, engines, make_config, make_task  # noqa: E402
+from scripted_setup import SlowEngine, engines, make_config, make_task
 
-from dlpo.train import afit  # noqa: E402
+from dlpo.train import afit
 
 
 def main() -> None:

@@ -94,7 +94,14 @@ def make_config(preset: str = "dlpo", **kw):  # type: ignore[no-untyped-def]
     from dlpo.optim.presets import resolve_recipe
     from dlpo.train import TrainConfig
 
-    values = dict(task="sums", recipe=resolve_recipe(preset), steps=4, batch_size=3, seed=1,
-                  forward="local:qwen2.5-0.5b", backward="local:qwen2.5-0.5b")
+    values = {
+        "task": "sums",
+        "recipe": resolve_recipe(preset),
+        "steps": 4,
+        "batch_size": 3,
+        "seed": 1,
+        "forward": "local:qwen2.5-0.5b",
+        "backward": "local:qwen2.5-0.5b",
+    }
     values.update(kw)
     return TrainConfig.build(**values)

@@ -21,17 +21,38 @@ def test_no_flags_is_the_quick_demo_run():
     assert config.task == "demo" and config.recipe.name == "dlpo"
     assert config.forward == "local:qwen2.5-0.5b" and config.backward == "local:qwen2.5-1.5b"
     assert config.steps == QUICK_DEMO["steps"] and config.batch_size == 3
-    assert config.acceptance_set == QUICK_DEMO["acceptance_set"] and config.val_limit == QUICK_DEMO["val_limit"]
+    assert (
+        config.acceptance_set == QUICK_DEMO["acceptance_set"] and config.val_limit == QUICK_DEMO["val_limit"]
+    )
 
 
 def test_flags_map_to_config(tmp_path):
     f = tmp_path / "t.jsonl"
-    values = config_values({"task_file": f, "input_col": "q", "preset": "tgd", "techniques": "tsa,tcl", "lr": 2,
-                            "steps": 7, "acceptance_set": "5", "budget_calls": 50, "max_tokens": 64})
+    values = config_values(
+        {
+            "task_file": f,
+            "input_col": "q",
+            "preset": "tgd",
+            "techniques": "tsa,tcl",
+            "lr": 2,
+            "steps": 7,
+            "acceptance_set": "5",
+            "budget_calls": 50,
+            "max_tokens": 64,
+        }
+    )
     config = TrainConfig.build(**values)
-    assert config.task == f"file:{f.resolve()}" and config.task_options == {"input_col": "q", "target_col": "target"}
+    assert config.task == f"file:{f.resolve()}" and config.task_options == {
+        "input_col": "q",
+        "target_col": "target",
+    }
     assert config.recipe.techniques == ["tsa", "tcl"] and config.recipe.lr == 2
-    assert (config.steps, config.acceptance_set, config.budget.max_calls, config.forward_max_tokens) == (7, 5, 50, 64)
+    assert (config.steps, config.acceptance_set, config.budget.max_calls, config.forward_max_tokens) == (
+        7,
+        5,
+        50,
+        64,
+    )
     assert config.val_limit is None  # quick sizes only for the demo task
     assert config_values({"epochs": 2})["epochs"] == 2 and "steps" not in config_values({"epochs": 2})
     with pytest.raises(ConfigError, match="--task or --task-file"):
@@ -40,12 +61,15 @@ def test_flags_map_to_config(tmp_path):
         config_values({"preset": "adam"})
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["optimize", "--preset", "adam"], "unknown preset 'adam'"),
-    (["optimize", "--batch-size", "0"], "batch_size"),
-    (["optimize", "--forward", "gpt"], "bad engine spec"),
-    (["optimize", "--techniques", "tsa,xyz"], "unknown technique"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["optimize", "--preset", "adam"], "unknown preset 'adam'"),
+        (["optimize", "--batch-size", "0"], "batch_size"),
+        (["optimize", "--forward", "gpt"], "bad engine spec"),
+        (["optimize", "--techniques", "tsa,xyz"], "unknown technique"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(argv, message, capsys, tmp_path):
     assert main([*argv, "--run-dir", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip()
@@ -61,7 +85,7 @@ def test_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
 @pytest.fixture
 def scripted_engines(monkeypatch):
     """Every engine the CLI builds is scripted: forward always answers 7, backward as in the fit tests."""
-    import dlpo.engines.spec as spec
+    from dlpo.engines import spec
 
     def build(spec_str, role="forward"):
         if role == "forward":

@@ -10,10 +10,20 @@ from dlpo.errors import ConfigError
 from dlpo.runs.events import read_events
 from dlpo.runs.run_dir import RunDir
 from dlpo.train import TrainConfig, afit, fit
+
 from .scripted_setup import engines, make_config, make_task
 
-STEP_TYPES = ["forward_batch", "gradient", "update_request", "candidate", "edits", "decision",
-              "validation", "step", "usage"]
+STEP_TYPES = [
+    "forward_batch",
+    "gradient",
+    "update_request",
+    "candidate",
+    "edits",
+    "decision",
+    "validation",
+    "step",
+    "usage",
+]
 
 
 def config(preset: str = "dlpo", **kw) -> TrainConfig:
@@ -22,8 +32,9 @@ def config(preset: str = "dlpo", **kw) -> TrainConfig:
 
 async def run(tmp_path, cfg: TrainConfig, name: str = "run", **kw):
     fwd, bwd = engines()
-    return await afit(cfg, run_dir=tmp_path / name, task=make_task(), forward_engine=fwd,
-                      backward_engine=bwd, **kw)
+    return await afit(
+        cfg, run_dir=tmp_path / name, task=make_task(), forward_engine=fwd, backward_engine=bwd, **kw
+    )
 
 
 @pytest.mark.parametrize("preset", ["dlpo", "tgd"])
@@ -43,8 +54,11 @@ async def test_fit_logs_every_step_and_writes_result(tmp_path, preset):
     if preset == "tgd":
         assert all(d["accepted"] or d["failed"] for d in decisions)
     else:  # annealing: scored on the acceptance set, with a temperature
-        assert all(d["score_before"] is not None and d["temperature"] is not None
-                   for d in decisions if not d["failed"])
+        assert all(
+            d["score_before"] is not None and d["temperature"] is not None
+            for d in decisions
+            if not d["failed"]
+        )
     # result.json agrees with the returned result and with the logged validations
     saved = json.loads((tmp_path / "run" / "result.json").read_text())
     assert saved["best"]["prompt"] == result.best_prompt and saved["stopped"] is None
@@ -56,8 +70,11 @@ async def test_fit_logs_every_step_and_writes_result(tmp_path, preset):
     last_step = [e for e in events if e["type"] == "step"][-1]
     assert (result.last.prompt, result.last.step) == (last_step["prompt"], 4)
     tests = {e["which"]: e["score"] for e in events if e["type"] == "test"}
-    assert (tests["start"], tests["best"], tests["last"]) == (result.start.test, result.best.test,
-                                                               result.last.test)
+    assert (tests["start"], tests["best"], tests["last"]) == (
+        result.start.test,
+        result.best.test,
+        result.last.test,
+    )
     # checkpoint after the last step
     ckpt = json.loads((tmp_path / "run" / "checkpoint.json").read_text())
     assert ckpt["step"] == 4 and ckpt["loop_done"] is True
@@ -81,8 +98,9 @@ async def test_best_is_start_when_nothing_beats_it(tmp_path):
     task = make_task()
     fwd, bwd = engines()
     fwd._fn = lambda request: "no idea"  # every answer wrong
-    result = await afit(config("tgd", steps=2), run_dir=tmp_path / "r", task=task, forward_engine=fwd,
-                        backward_engine=bwd)
+    result = await afit(
+        config("tgd", steps=2), run_dir=tmp_path / "r", task=task, forward_engine=fwd, backward_engine=bwd
+    )
     assert result.best.step == 0 and result.best.prompt == task.initial_prompt and result.best.val == 0.0
 
 
@@ -95,7 +113,9 @@ async def test_epochs_and_data_order(tmp_path):
     assert sorted(i for b in batches for i in b) == sorted(f"train-{i}" for i in range(9))
     # another seed gives another order
     await run(tmp_path, config("tgd", steps=None, batch_size=4, seed=2), name="run2")
-    other = [e["ids"] for e in read_events(tmp_path / "run2" / "events.jsonl") if e["type"] == "forward_batch"]
+    other = [
+        e["ids"] for e in read_events(tmp_path / "run2" / "events.jsonl") if e["type"] == "forward_batch"
+    ]
     assert other != batches
 
 
@@ -119,8 +139,13 @@ async def test_acceptance_subset_is_used(tmp_path):
 
 def test_sync_fit_and_bad_configs(tmp_path):
     fwd, bwd = engines()
-    result = fit(config("tgd", steps=1), run_dir=tmp_path / "s", task=make_task(), forward_engine=fwd,
-                 backward_engine=bwd)
+    result = fit(
+        config("tgd", steps=1),
+        run_dir=tmp_path / "s",
+        task=make_task(),
+        forward_engine=fwd,
+        backward_engine=bwd,
+    )
     assert result.steps == 1 and result.stopped is None
     with pytest.raises(ConfigError, match="batch_size"):
         config(batch_size=0)

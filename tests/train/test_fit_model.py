@@ -13,15 +13,36 @@ from dlpo.train import TrainConfig, afit
 
 pytestmark = pytest.mark.model
 
-EVENT_TYPES = {"start", "validation", "usage", "forward_batch", "gradient", "update_request", "candidate",
-               "edits", "decision", "step", "test", "result"}
+EVENT_TYPES = {
+    "start",
+    "validation",
+    "usage",
+    "forward_batch",
+    "gradient",
+    "update_request",
+    "candidate",
+    "edits",
+    "decision",
+    "step",
+    "test",
+    "result",
+}
 
 
 @pytest.mark.parametrize("preset", ["dlpo", "tgd"])
 async def test_two_step_run_on_local_model(tmp_path, small_model_path, preset):
-    config = TrainConfig.build(task="demo", recipe=resolve_recipe(preset), steps=2, batch_size=2, val_limit=4,
-                               test_limit=4, acceptance_set=4, forward_max_tokens=96,
-                               forward="local:qwen2.5-0.5b", backward="local:qwen2.5-0.5b")
+    config = TrainConfig.build(
+        task="demo",
+        recipe=resolve_recipe(preset),
+        steps=2,
+        batch_size=2,
+        val_limit=4,
+        test_limit=4,
+        acceptance_set=4,
+        forward_max_tokens=96,
+        forward="local:qwen2.5-0.5b",
+        backward="local:qwen2.5-0.5b",
+    )
     result = await afit(config, run_dir=tmp_path / "run")
     assert result.stopped is None and result.steps == 2
     events = read_events(tmp_path / "run" / "events.jsonl")

@@ -38,8 +38,13 @@ def request_set(engine) -> set:
 
 async def uninterrupted(tmp_path, preset="dlpo", steps=5):
     fwd, bwd = engines()
-    result = await afit(make_config(preset, steps=steps), run_dir=tmp_path / "full", task=make_task(),
-                        forward_engine=fwd, backward_engine=bwd)
+    result = await afit(
+        make_config(preset, steps=steps),
+        run_dir=tmp_path / "full",
+        task=make_task(),
+        forward_engine=fwd,
+        backward_engine=bwd,
+    )
     return result, fwd, bwd
 
 
@@ -47,8 +52,14 @@ async def uninterrupted(tmp_path, preset="dlpo", steps=5):
 async def test_stop_after_step_then_resume(tmp_path, preset, k):
     full, _, _ = await uninterrupted(tmp_path, preset)
     fwd, bwd = engines()
-    part = await afit(make_config(preset, steps=5), run_dir=tmp_path / "r", task=make_task(),
-                      forward_engine=fwd, backward_engine=bwd, stop_after=k)
+    part = await afit(
+        make_config(preset, steps=5),
+        run_dir=tmp_path / "r",
+        task=make_task(),
+        forward_engine=fwd,
+        backward_engine=bwd,
+        stop_after=k,
+    )
     assert part.stopped == "requested" and part.steps == k
     assert not (tmp_path / "r" / "result.json").exists()
     fwd2, bwd2 = engines()
@@ -77,8 +88,14 @@ async def test_crash_mid_step_then_resume(tmp_path, at):
 
     fwd, bwd = engines()
     with pytest.raises(Kill):
-        await afit(make_config(steps=5), run_dir=tmp_path / "r", task=make_task(), forward_engine=fwd,
-                   backward_engine=bwd, on_event=crash)
+        await afit(
+            make_config(steps=5),
+            run_dir=tmp_path / "r",
+            task=make_task(),
+            forward_engine=fwd,
+            backward_engine=bwd,
+            on_event=crash,
+        )
     fwd2, bwd2 = engines()
     resumed = await afit(resume=tmp_path / "r", task=make_task(), forward_engine=fwd2, backward_engine=bwd2)
     assert comparable(resumed) == comparable(full)
@@ -91,12 +108,19 @@ async def test_crash_mid_step_then_resume(tmp_path, at):
 def test_sigkill_mid_run_then_resume(tmp_path):
     """Kill a real process running a (slowed) scripted fit with SIGKILL mid-step, resume it in a
     new process, compare with an uninterrupted run in a third process."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path.cwd() / "src"),
-                                                                     os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(Path.cwd() / "src"), os.environ.get("PYTHONPATH")])),
+    }
 
     def script(run_dir: Path, *extra: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, str(SCRIPT), str(run_dir), *extra], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, str(SCRIPT), str(run_dir), *extra],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     full = script(tmp_path / "full")
     out, err = full.communicate(timeout=120)
@@ -129,17 +153,35 @@ def test_sigkill_mid_run_then_resume(tmp_path):
 
 async def test_resume_refuses_changed_config_and_non_runs(tmp_path):
     fwd, bwd = engines()
-    await afit(make_config(steps=2), run_dir=tmp_path / "r", task=make_task(), forward_engine=fwd,
-               backward_engine=bwd, stop_after=1)
+    await afit(
+        make_config(steps=2),
+        run_dir=tmp_path / "r",
+        task=make_task(),
+        forward_engine=fwd,
+        backward_engine=bwd,
+        stop_after=1,
+    )
     with pytest.raises(ConfigError, match="differs from the saved one in batch_size, recipe.lr"):
-        await afit(make_config(steps=2, batch_size=2, recipe={"name": "dlpo",
-                                                              "techniques": ["tlrd", "tsa", "tcl", "tregu"],
-                                                              "lr": 2}),
-                   resume=tmp_path / "r", task=make_task(), forward_engine=fwd, backward_engine=bwd)
+        await afit(
+            make_config(
+                steps=2,
+                batch_size=2,
+                recipe={"name": "dlpo", "techniques": ["tlrd", "tsa", "tcl", "tregu"], "lr": 2},
+            ),
+            resume=tmp_path / "r",
+            task=make_task(),
+            forward_engine=fwd,
+            backward_engine=bwd,
+        )
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="is not a dlpo run directory"):
         await afit(resume=tmp_path / "empty", task=make_task(), forward_engine=fwd, backward_engine=bwd)
     # a raised budget is allowed on resume
-    result = await afit(make_config(steps=2, budget={"max_calls": 10_000}), resume=tmp_path / "r",
-                        task=make_task(), forward_engine=fwd, backward_engine=bwd)
+    result = await afit(
+        make_config(steps=2, budget={"max_calls": 10_000}),
+        resume=tmp_path / "r",
+        task=make_task(),
+        forward_engine=fwd,
+        backward_engine=bwd,
+    )
     assert result.steps == 2 and result.stopped is None

@@ -52,10 +52,18 @@ def test_truncate_keeps_first_events_and_drops_torn_line(tmp_path):
 
 
 def test_strip_volatile_drops_timing_and_accounting_only():
-    events = [{"seq": 0, "type": "usage", "step": 1, "t": 3.0,
-               "roles": {"forward": {"calls": 2, "cache_hits": 1, "requests": 3, "latency_s": 0.4}}}]
-    assert strip_volatile(events) == [{"seq": 0, "type": "usage", "step": 1,
-                                       "roles": {"forward": {"requests": 3}}}]
+    events = [
+        {
+            "seq": 0,
+            "type": "usage",
+            "step": 1,
+            "t": 3.0,
+            "roles": {"forward": {"calls": 2, "cache_hits": 1, "requests": 3, "latency_s": 0.4}},
+        }
+    ]
+    assert strip_volatile(events) == [
+        {"seq": 0, "type": "usage", "step": 1, "roles": {"forward": {"requests": 3}}}
+    ]
     assert strip_volatile(events, accounting=False)[0]["roles"]["forward"]["calls"] == 2
 
 
@@ -109,8 +117,12 @@ def test_default_run_dir_name():
 def test_config_diff_names_keys(tmp_path):
     saved = {"task": "demo", "recipe": {"lr": 3, "techniques": ["tsa"]}, "budget": {"max_calls": 5}}
     assert diff_configs(saved, saved) == []
-    changed = {"task": "demo", "recipe": {"lr": 2, "techniques": ["tsa"]}, "budget": {"max_calls": 9},
-               "seed": 1}
+    changed = {
+        "task": "demo",
+        "recipe": {"lr": 2, "techniques": ["tsa"]},
+        "budget": {"max_calls": 9},
+        "seed": 1,
+    }
     assert diff_configs(saved, changed) == ["budget.max_calls", "recipe.lr", "seed"]
     with pytest.raises(ConfigError, match="recipe.lr, seed"):
         check_config(saved, changed)

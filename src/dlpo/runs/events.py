@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from dlpo.errors import ConfigError
 
@@ -21,8 +21,9 @@ from dlpo.errors import ConfigError
 # and the split of requests into model calls vs cache hits (a resumed run finds in the cache the
 # calls the killed process had already made). `requests` = calls + cache hits does not differ.
 TIMING_FIELDS = frozenset({"t", "wall_s", "latency_s", "elapsed_s", "busy_s"})
-ACCOUNTING_FIELDS = frozenset({"calls", "cache_hits", "prompt_tokens", "completion_tokens",
-                               "total_tokens", "usd", "tokens"})
+ACCOUNTING_FIELDS = frozenset(
+    {"calls", "cache_hits", "prompt_tokens", "completion_tokens", "total_tokens", "usd", "tokens"}
+)
 
 EventCallback = Callable[[dict[str, Any]], None]
 
@@ -30,13 +31,18 @@ EventCallback = Callable[[dict[str, Any]], None]
 class EventLog:
     """Appends events to a JSONL file. `on_event` (if given) sees every event after it is written."""
 
-    def __init__(self, path: str | Path, *, on_event: EventCallback | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        on_event: EventCallback | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.path = Path(path)
         self.on_event = on_event
         self._clock = clock
         self._count = count_events(self.path) if self.path.exists() else 0
-        self._fh = open(self.path, "a", encoding="utf-8")
+        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
 
     @property
     def count(self) -> int:
@@ -58,7 +64,7 @@ class EventLog:
         if not self._fh.closed:
             self._fh.close()
 
-    def __enter__(self) -> EventLog:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -26,8 +26,12 @@ def diff_configs(saved: Any, current: Any, prefix: str = "") -> list[str]:
     return [] if saved == current else [prefix.rstrip(".") or "<root>"]
 
 
-def check_config(saved: dict[str, Any], current: dict[str, Any], where: str = "the run",
-                 allowed: frozenset[str] = RESUMABLE_KEYS) -> None:
+def check_config(
+    saved: dict[str, Any],
+    current: dict[str, Any],
+    where: str = "the run",
+    allowed: frozenset[str] = RESUMABLE_KEYS,
+) -> None:
     """Raise ConfigError naming the keys that differ, ignoring the top-level `allowed` keys."""
     keys = [k for k in diff_configs(saved, current) if k.split(".", 1)[0] not in allowed]
     if keys:

@@ -1,10 +1,10 @@
 """The run directory: where one optimization run keeps everything it needs to report and resume.
 
-    <run>/config.json      the resolved configuration (no secrets: API keys only come from the env)
-    <run>/events.jsonl     append-only event log (dlpo.runs.events)
-    <run>/checkpoint.json  state after the last finished step (dlpo.runs.checkpoint)
-    <run>/cache.sqlite     every LLM response of the run (dlpo.cache)
-    <run>/result.json      the final prompts and scores, written at the end
+<run>/config.json      the resolved configuration (no secrets: API keys only come from the env)
+<run>/events.jsonl     append-only event log (dlpo.runs.events)
+<run>/checkpoint.json  state after the last finished step (dlpo.runs.checkpoint)
+<run>/cache.sqlite     every LLM response of the run (dlpo.cache)
+<run>/result.json      the final prompts and scores, written at the end
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class RunDir:
         instead); an existing non-empty folder that is not a run is refused too."""
         path = Path(path)
         if is_run_dir(path):
-            raise ConfigError(f"{path} already holds a dlpo run; resume it with --resume {path} "
-                              "or choose another --run-dir")
+            raise ConfigError(
+                f"{path} already holds a dlpo run; resume it with --resume {path} or choose another --run-dir"
+            )
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise ConfigError(f"{path} exists and is not an empty folder; choose another --run-dir")
         _refuse_secrets(config)
@@ -104,8 +105,10 @@ def _refuse_secrets(obj: Any, where: str = "") -> None:
     if isinstance(obj, dict):
         for key, value in obj.items():
             if _SECRET_KEY.search(str(key)) and value not in (None, ""):
-                raise ConfigError(f"config key {where}{key!s} looks like a secret; API keys are read "
-                                  "from the environment and never written to a run")
+                raise ConfigError(
+                    f"config key {where}{key!s} looks like a secret; API keys are read "
+                    "from the environment and never written to a run"
+                )
             _refuse_secrets(value, f"{where}{key}.")
     elif isinstance(obj, list):
         for value in obj:

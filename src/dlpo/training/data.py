@@ -40,8 +40,12 @@ class BatchSampler:
         return batch
 
     def state_dict(self) -> dict[str, Any]:
-        return {"rng": rng_state_to_json(self.rng), "epoch": self.epoch, "order": list(self.order),
-                "cursor": self.cursor}
+        return {
+            "rng": rng_state_to_json(self.rng),
+            "epoch": self.epoch,
+            "order": list(self.order),
+            "cursor": self.cursor,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rng.setstate(rng_state_from_json(state["rng"]))

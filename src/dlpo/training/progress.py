@@ -6,7 +6,7 @@ batch and validation accuracy, model calls, tokens and cache hits.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -44,12 +44,13 @@ class ProgressDisplay:
         )
         self.task_id = self.progress.add_task("loading models", total=total_steps)
         self.status = Text("")
-        self.live = Live(Group(self.progress, self.status), console=self.console, refresh_per_second=4,
-                         transient=True)
+        self.live = Live(
+            Group(self.progress, self.status), console=self.console, refresh_per_second=4, transient=True
+        )
         self.state: dict[str, Any] = {"accepted": 0, "rejected": 0, "failed": 0}
         self.phase = "loading models"
 
-    def __enter__(self) -> ProgressDisplay:
+    def __enter__(self) -> Self:
         self.live.start()
         self._refresh()
         return self
@@ -76,7 +77,7 @@ class ProgressDisplay:
             total = event["total"]
             st["calls"], st["hits"] = total["calls"], total["cache_hits"]
             st["tokens"] = total["prompt_tokens"] + total["completion_tokens"]
-        if kind in NEXT_PHASE and NEXT_PHASE[kind]:
+        if NEXT_PHASE.get(kind):
             self.phase = NEXT_PHASE[kind]
         self._refresh()
 
@@ -86,8 +87,9 @@ class ProgressDisplay:
         if "last" in st:
             key, delta, temp = st["last"]
             colour = {"accepted": "green", "rejected": "yellow", "failed": "red"}[key]
-            extra = "".join([f" Δ={delta:+.2f}" if delta is not None else "",
-                             f" T={temp:g}" if temp is not None else ""])
+            extra = "".join(
+                [f" Δ={delta:+.2f}" if delta is not None else "", f" T={temp:g}" if temp is not None else ""]
+            )
             parts.append(f"[{colour}]{key}{extra}[/]")
         parts.append(f"acc/rej/fail {st['accepted']}/{st['rejected']}/{st['failed']}")
         if st.get("lr") is not None:

@@ -44,7 +44,10 @@ def usage_payload(ledger: Ledger) -> dict[str, Any]:
             "usd": round(u.usd, 6),
         }
 
-    return {"roles": {name: role(u) for name, u in sorted(ledger.roles.items())}, "total": role(ledger.total())}
+    return {
+        "roles": {name: role(u) for name, u in sorted(ledger.roles.items())},
+        "total": role(ledger.total()),
+    }
 
 
 def emit_step_events(log: EventLog, report: Any, step: int) -> dict[str, Any]:
@@ -52,8 +55,14 @@ def emit_step_events(log: EventLog, report: Any, step: int) -> dict[str, Any]:
     (1-based; `report` is the `optim.optimizer.StepReport`); returns the decision payload."""
     outcome, decision = report.outcome, report.decision
     log.emit("update_request", step, request=report.request)
-    log.emit("candidate", step, candidate=outcome.candidate, raw_replies=list(report.raw_replies),
-             failed=report.failed, parse=report.metrics.get("parse"))
+    log.emit(
+        "candidate",
+        step,
+        candidate=outcome.candidate,
+        raw_replies=list(report.raw_replies),
+        failed=report.failed,
+        parse=report.metrics.get("parse"),
+    )
     log.emit("edits", step, metrics=dict(report.metrics))
     payload = {
         "accepted": outcome.accepted,

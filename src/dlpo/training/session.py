@@ -55,18 +55,21 @@ class Session:
     owned: list[Engine] = field(default_factory=list)  # engines we built (closed at the end)
 
     def checkpoint(self) -> None:
-        save_checkpoint(self.run.checkpoint_path, {
-            "step": self.step,
-            "loop_done": self.loop_done,
-            "finished": self.finished,
-            "prompt": self.prompt.text,
-            "sampler": self.sampler.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "schedulers": [s.state_dict() for s in self.schedulers],
-            "book": self.book.state_dict(),
-            "ledger": self.ledger.state_dict(),
-            "events": self.log.count,
-        })
+        save_checkpoint(
+            self.run.checkpoint_path,
+            {
+                "step": self.step,
+                "loop_done": self.loop_done,
+                "finished": self.finished,
+                "prompt": self.prompt.text,
+                "sampler": self.sampler.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "schedulers": [s.state_dict() for s in self.schedulers],
+                "book": self.book.state_dict(),
+                "ledger": self.ledger.state_dict(),
+                "events": self.log.count,
+            },
+        )
 
     def restore(self, state: dict[str, Any]) -> None:
         self.step = int(state["step"])
@@ -82,8 +85,14 @@ class Session:
 
     async def score(self, prompt: str) -> float:
         """The acceptance-set score of `prompt` (used by score-based acceptance rules)."""
-        result = await evaluate(self.forward, self.task, prompt, self.acceptance, role="acceptance",
-                                max_tokens=self.config.forward_max_tokens)
+        result = await evaluate(
+            self.forward,
+            self.task,
+            prompt,
+            self.acceptance,
+            role="acceptance",
+            max_tokens=self.config.forward_max_tokens,
+        )
         return result.mean
 
     async def aclose(self) -> None:
@@ -114,9 +123,13 @@ def _check_specs(config: TrainConfig, forward_engine: Engine | None, backward_en
         parse_engine_spec(config.backward, role="backward")
 
 
-def _build_clients(config: TrainConfig, ledger: Ledger, cache: ResponseCache | None,
-                   forward_engine: Engine | None, backward_engine: Engine | None,
-                   ) -> tuple[LLMClient, LLMClient, list[Engine]]:
+def _build_clients(
+    config: TrainConfig,
+    ledger: Ledger,
+    cache: ResponseCache | None,
+    forward_engine: Engine | None,
+    backward_engine: Engine | None,
+) -> tuple[LLMClient, LLMClient, list[Engine]]:
     """Forward and backward clients sharing one ledger and one cache. Engines we build ourselves
     are closed at the end; a spec used for both roles loads its model once."""
     owned: list[Engine] = []
@@ -136,9 +149,17 @@ def _build_clients(config: TrainConfig, ledger: Ledger, cache: ResponseCache | N
     return forward, backward, owned
 
 
-async def open_session(config: TrainConfig | None, *, run_dir: str | Path | None, resume: str | Path | None,
-                       task: Task | None, forward_engine: Engine | None, backward_engine: Engine | None,
-                       on_event: EventCallback | None, use_cache: bool) -> Session:
+async def open_session(
+    config: TrainConfig | None,
+    *,
+    run_dir: str | Path | None,
+    resume: str | Path | None,
+    task: Task | None,
+    forward_engine: Engine | None,
+    backward_engine: Engine | None,
+    on_event: EventCallback | None,
+    use_cache: bool,
+) -> Session:
     state = None
     if resume is not None:
         run = RunDir.open(resume)
@@ -161,14 +182,26 @@ async def open_session(config: TrainConfig | None, *, run_dir: str | Path | None
     forward, backward, owned = _build_clients(config, ledger, cache, forward_engine, backward_engine)
     prompt = Prompt(task.initial_prompt)
     session = Session(
-        config=config, run=run, log=EventLog(run.events_path, on_event=on_event), task=task, train=train,
-        val=_limit(task.val, config.val_limit), test=_limit(task.test, config.test_limit),
+        config=config,
+        run=run,
+        log=EventLog(run.events_path, on_event=on_event),
+        task=task,
+        train=train,
+        val=_limit(task.val, config.val_limit),
+        test=_limit(task.test, config.test_limit),
         acceptance=[train[i] for i in acceptance_subset(len(train), config.acceptance_set, config.seed)],
-        ledger=ledger, forward=forward, backward=backward, prompt=prompt, optimizer=None, schedulers=[],
-        sampler=BatchSampler(len(train), config.batch_size, config.seed), owned=owned,
+        ledger=ledger,
+        forward=forward,
+        backward=backward,
+        prompt=prompt,
+        optimizer=None,
+        schedulers=[],
+        sampler=BatchSampler(len(train), config.batch_size, config.seed),
+        owned=owned,
     )
     session.optimizer, session.schedulers = build_optimizer(
-        config.recipe, prompt, backward, score_fn=session.score, seed=config.seed)
+        config.recipe, prompt, backward, score_fn=session.score, seed=config.seed
+    )
     if state is not None:
         session.restore(state)
         session.resumed = True
