@@ -201,3 +201,13 @@ def test_answers_are_reported_for_the_gradient() -> None:
     score = make_scorer("numeric")("Answer: 42", "48")
     assert score.answer == "42" and not score.correct
     assert make_scorer("choice")("Answer: (C)", "(C)").answer == "(C)"
+
+
+def test_math_equivalence_never_evaluates_code() -> None:
+    from dlpo.tasks.scoring.boxed import sympy_equal
+
+    assert sympy_equal("\\frac{1}{2}", "0.5")
+    assert not sympy_equal("__import__('os').getcwd()", "1")
+    assert not sympy_equal("exp(1)", "e")  # multi-letter names other than sqrt/pi are refused
+    score = make_scorer("math")("\\boxed{__import__('os').system('false')}", "0")
+    assert score.value == 0 and "expected 0" in score.reason

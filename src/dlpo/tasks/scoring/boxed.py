@@ -35,6 +35,9 @@ _TEXT = re.compile(r"\\(?:text|textbf|mbox|mathrm)\{([^{}]*)\}")
 _FRAC_SHORT = re.compile(r"\\frac(\d)(\d)")
 _VAR_PREFIX = re.compile(r"^[a-zA-Z]\s*=(?!=)")
 _SYMPY_MAX_CHARS = 80
+# parse_expr evaluates Python, so only plain arithmetic on single-letter symbols reaches it.
+_SAFE_TEXT = re.compile(r"[0-9a-zA-Z+\-*/(). ]*")
+_SAFE_NAMES = {"sqrt", "pi", "oo"}
 
 
 def normalize_math(text: str) -> str:
@@ -126,6 +129,15 @@ def _split_top_level(text: str) -> list[str]:
     return parts
 
 
+def _safe_sympy_text(text: str) -> str:
+    """The sympy text of a LaTeX answer, or ValueError when it holds anything but arithmetic."""
+    out = latex_to_sympy_text(text)
+    names = re.findall(r"[a-zA-Z]+", out)
+    if not _SAFE_TEXT.fullmatch(out) or any(len(n) > 1 and n not in _SAFE_NAMES for n in names):
+        raise ValueError(f"not plain arithmetic: {out!r}")
+    return out
+
+
 def sympy_equal(a: str, b: str) -> bool:
     """Symbolic equality of two normalized answers; False when sympy is missing or either side
     cannot be parsed. Tuples/intervals must have the same brackets and equal elements."""
@@ -150,8 +162,8 @@ def sympy_equal(a: str, b: str) -> bool:
     transformations = standard_transformations + (implicit_multiplication_application,)
     try:
         for x, y in zip(left, right):
-            ex = parse_expr(latex_to_sympy_text(x), transformations=transformations, evaluate=True)
-            ey = parse_expr(latex_to_sympy_text(y), transformations=transformations, evaluate=True)
+            ex = parse_expr(_safe_sympy_text(x), transformations=transformations, evaluate=True)
+            ey = parse_expr(_safe_sympy_text(y), transformations=transformations, evaluate=True)
             diff = sympy.simplify(ex - ey)
             if diff != 0:
                 return False
