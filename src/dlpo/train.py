@@ -175,7 +175,11 @@ async def _step(s: Session) -> None:
         loss=loss.value,
         **eval_payload(loss.result, outputs=True),
     )
-    grad = await loss.backward(s.backward)
+    grad = await loss.backward(
+        s.backward,
+        critique_max_tokens=s.config.critique_max_tokens,
+        reduction_max_tokens=s.config.reduction_max_tokens,
+    )
     s.log.emit("gradient", step, **gradient_payload(grad))
     report = await s.optimizer.step()
     decision = emit_step_events(s.log, report, step)

@@ -33,7 +33,9 @@ class TrainConfig(BaseModel):
     a split (quick runs). `acceptance_set` is the set a candidate is scored on by score-based
     acceptance rules: `"train"` (the whole train split, as in the reference) or the size of a fixed
     seeded random subset of it. `eval_every` validates the current prompt every N steps (and after
-    the last step). `forward_max_tokens` caps every forward answer (batch, acceptance, val, test).
+    the last step). `forward_max_tokens` caps every forward answer (batch, acceptance, val, test);
+    `critique_max_tokens`/`reduction_max_tokens` cap the backward model's per-example critiques and
+    their reduction (the bulk of a step's cost on a CPU).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -51,6 +53,8 @@ class TrainConfig(BaseModel):
     acceptance_set: Literal["train"] | int = "train"
     eval_every: int = Field(1, ge=1)
     forward_max_tokens: int = Field(DEFAULT_FORWARD_MAX_TOKENS, ge=1)
+    critique_max_tokens: int = Field(200, ge=16)
+    reduction_max_tokens: int = Field(300, ge=16)
     forward: str = DEFAULT_FORWARD
     backward: str = DEFAULT_BACKWARD
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
