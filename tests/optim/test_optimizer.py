@@ -94,7 +94,7 @@ async def test_pasted_question_or_answer_reasks(paste):
     opt, engine = optimizer_with([tagged(f"{NEW}\n{paste}"), tagged(NEW)], gradient=g)
     report = await opt.step()
     assert report.metrics["parse"][0]["reason"].startswith("pasted example") and opt.prompt.text == NEW
-    assert "copied questions" in user_text(engine.requests[1])
+    assert "copied a training question or answer" in user_text(engine.requests[1])
 
 
 async def test_pasted_feedback_reasks():
@@ -105,6 +105,7 @@ async def test_pasted_feedback_reasks():
     opt, _ = optimizer_with([tagged(f"{NEW} {fb}"), tagged(NEW)], gradient=grad(fb))
     report = await opt.step()
     assert report.metrics["parse"][0]["reason"].startswith("pasted feedback") and opt.prompt.text == NEW
+    assert "The feedback is advice for you" in report.request + opt.client.engine.requests[1].messages[-1].content
 
 
 async def test_new_prompt_pattern_is_accepted_without_reask():

@@ -212,15 +212,20 @@ REASK_HINTS = {
     "unchanged": "Your previous reply returned the prompt unchanged. Apply the feedback: the new prompt must "
     "differ from the current one.",
     "too": "Your previous prompt was too long. Keep the new prompt short.",
-    "pasted": "Your previous reply copied questions, answers or feedback into the prompt. Write general "
-    "instructions only, with no specific question, answer or feedback text.",
+    "pasted example": "Your previous reply copied a training question or answer into the prompt. Write general "
+    "instructions only, with no specific question or answer.",
+    "pasted feedback": "Your previous reply copied the feedback into the prompt. The feedback is advice for you, "
+    "not prompt text: turn it into short instructions addressed to the model, such as 'Show each step.'",
     "repetitive": "Your previous prompt repeated the same text. Write each instruction once.",
 }
 
 
 def reask_hint(reason: str) -> str:
     """The short reminder sent with the one re-ask after an unusable reply."""
-    key = reason.split(":", 1)[0].split(" ", 1)[0]
+    head = reason.split(":", 1)[0]
+    if head in REASK_HINTS:
+        return REASK_HINTS[head]
+    key = head.split(" ", 1)[0]
     if key == "too" and ":" in reason:
         return f"Your previous prompt was too long ({reason.split(':', 1)[1].strip()}). Keep the new prompt short."
     return REASK_HINTS.get(key, REASK_HINTS["missing"])

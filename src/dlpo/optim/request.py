@@ -21,8 +21,9 @@ OPTIMIZER_SYSTEM = (
 SECTION_ORDER = ("tcl", "tmnt", "tdo", "tregu", "tlr")
 
 FORMAT_INSTRUCTION = (
-    "Write the complete improved prompt between <IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>. Inside the "
-    "tags put only the prompt text: no explanation, no questions, answers or feedback, and no <VARIABLE> tags."
+    "Write the complete improved prompt between <IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>. Write it as "
+    "instructions addressed to the model (for example 'Show each step.'). Inside the tags put only the prompt "
+    "text: no explanation, no questions, answers or feedback sentences, and no <VARIABLE> tags."
 )
 
 
