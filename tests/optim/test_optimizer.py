@@ -105,7 +105,7 @@ async def test_pasted_feedback_reasks():
     opt, _ = optimizer_with([tagged(f"{NEW} {fb}"), tagged(NEW)], gradient=grad(fb))
     report = await opt.step()
     assert report.metrics["parse"][0]["reason"].startswith("pasted feedback") and opt.prompt.text == NEW
-    assert "The feedback is advice for you" in report.request + opt.client.engine.requests[1].messages[-1].content
+    assert "The feedback is advice for you" in user_text(opt.client.engine.requests[1])
 
 
 async def test_new_prompt_pattern_is_accepted_without_reask():
