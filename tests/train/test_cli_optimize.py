@@ -116,3 +116,9 @@ def test_cli_run_resume_and_budget(tmp_path, capsys, scripted_engines):
     assert "--resume" in capsys.readouterr().err
     assert json.loads((tmp_path / "b" / "result.json").read_text())["stopped"] == "budget"
     assert main(["optimize", "--resume", str(tmp_path / "b"), "--budget-calls", "100000"]) == 0
+
+
+def test_unknown_task_leaves_no_run_folder(tmp_path, capsys):
+    assert main(["optimize", "--task", "no-such-task", "--run-dir", str(tmp_path / "r")]) == 2
+    assert "no-such-task" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

@@ -166,17 +166,19 @@ async def open_session(
         if config is None:
             config = TrainConfig.from_json(run.read_config())
         state = load_for_resume(run, config.to_json())
-        truncate_events(run.events_path, int(state["events"]) if state else 0)
-    else:
-        if config is None:
-            raise ConfigError("fit needs a TrainConfig (or resume=<run dir>)")
-        _check_specs(config, forward_engine, backward_engine)
-        path = run_dir if run_dir is not None else default_run_dir(config.task, config.recipe.name)
-        run = RunDir.create(path, config.to_json())
+    elif config is None:
+        raise ConfigError("fit needs a TrainConfig (or resume=<run dir>)")
+    # Bad specs and tasks fail before a new run folder is created.
+    _check_specs(config, forward_engine, backward_engine)
     task = task if task is not None else _load_task(config)
     train = _limit(task.train, config.train_limit)
     if not train:
         raise ConfigError(f"task {task.name!r} has no training examples")
+    if resume is not None:
+        truncate_events(run.events_path, int(state["events"]) if state else 0)
+    else:
+        path = run_dir if run_dir is not None else default_run_dir(task.name, config.recipe.name)
+        run = RunDir.create(path, config.to_json())
     ledger = Ledger(budget=Budget(**config.budget.model_dump()))
     cache = ResponseCache(run.cache_path) if use_cache else None
     forward, backward, owned = _build_clients(config, ledger, cache, forward_engine, backward_engine)
