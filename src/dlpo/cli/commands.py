@@ -12,6 +12,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "chat",
     "tasks",
     "optimize",
+    "evaluate",
+    "report",
+    "compare",
 )
 
 

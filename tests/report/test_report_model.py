@@ -1,0 +1,39 @@
+"""A real one-step run on the local 0.5B model (forward and backward), and its report."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.model
+
+
+def test_report_of_a_real_one_step_run(tmp_path, small_model_path):
+    from dlpo.optim.presets import resolve_recipe
+    from dlpo.report import load_run, write_report
+    from dlpo.train import TrainConfig, fit
+
+    config = TrainConfig.build(
+        task="demo",
+        recipe=resolve_recipe("dlpo"),
+        steps=1,
+        batch_size=2,
+        val_limit=2,
+        test_limit=2,
+        acceptance_set=2,
+        forward_max_tokens=48,
+        critique_max_tokens=48,
+        reduction_max_tokens=64,
+        forward="local:qwen2.5-0.5b",
+        backward="local:qwen2.5-0.5b",
+    )
+    result = fit(config, run_dir=tmp_path / "run")
+    html_path, md_path = write_report(result.run_dir)
+    run = load_run(result.run_dir)
+    html = html_path.read_text()
+    assert len(run.steps) == 1 and run.finished
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 4
+    assert f"<td>best</td><td>{result.best.step}</td>" in html
+    assert run.steps[0].status in html and run.usage["total"]["calls"] > 0
+    assert f"model calls {run.usage['total']['calls']}," in md_path.read_text()
