@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dlpo.engines.client import LLMClient
@@ -24,64 +23,15 @@ from dlpo.errors import ConfigError
 from dlpo.optim.acceptance import AlwaysAccept
 from dlpo.optim.base import AcceptanceRule, Decision, Gradient, StepOutcome, Technique, UpdateContext
 from dlpo.optim.parsing import parse_reply, reask_hint, reject_reason
+from dlpo.optim.report import StepReport, rng_state_from_json, rng_state_to_json
 from dlpo.optim.request import SECTION_ORDER, build_update_message, update_request, with_reminder
 from dlpo.optim.sentences import sentence_diff, text_stats
 from dlpo.optim.variable import Prompt
 
+__all__ = ["CHECK_ORDER", "ScoreFn", "StepReport", "TextualGradientDescent"]
+
 ScoreFn = Callable[[str], Awaitable[float]]
 CHECK_ORDER = ("tdo", "tlr")  # repairs first (TDO restores), then the edit budget is measured
-
-
-def rng_state_to_json(rng: random.Random) -> list[Any]:
-    version, internal, gauss = rng.getstate()
-    return [version, list(internal), gauss]
-
-
-def rng_state_from_json(state: list[Any]) -> tuple[Any, ...]:
-    version, internal, gauss = state
-    return (version, tuple(internal), gauss)
-
-
-def gradient_to_dict(g: Gradient) -> dict[str, Any]:
-    return {"text": g.text, "critiques": list(g.critiques), "batch_score": g.batch_score}
-
-
-@dataclass
-class StepReport:
-    """Everything the loop logs about one step. `failed`: no usable candidate, prompt kept."""
-
-    step: int
-    outcome: StepOutcome
-    decision: Decision | None
-    request: str
-    raw_replies: list[str]
-    metrics: dict[str, Any] = field(default_factory=dict)
-    failed: bool = False
-
-    @property
-    def accepted(self) -> bool:
-        return self.outcome.accepted
-
-    def to_dict(self) -> dict[str, Any]:
-        o = self.outcome
-        return {
-            "step": self.step,
-            "failed": self.failed,
-            "accepted": o.accepted,
-            "outcome": {
-                "prompt_before": o.prompt_before,
-                "candidate": o.candidate,
-                "accepted": o.accepted,
-                "score_before": o.score_before,
-                "score_candidate": o.score_candidate,
-                "reason": o.reason,
-                "gradient": gradient_to_dict(o.gradient),
-            },
-            "decision": asdict(self.decision) if self.decision is not None else None,
-            "request": self.request,
-            "raw_replies": list(self.raw_replies),
-            "metrics": self.metrics,
-        }
 
 
 def _by_order(techniques: Sequence[Technique], order: Sequence[str]) -> list[Technique]:
