@@ -16,6 +16,8 @@ Examples:
   dlpo report runs/demo-dlpo
 
   dlpo report runs/a runs/b --out reports/   (writes reports/a/report.html, reports/b/...)
+
+  dlpo report runs/demo-dlpo --mlflow   (also log the run to MLflow: ./mlruns or $MLFLOW_TRACKING_URI)
 """
 
 
@@ -26,6 +28,10 @@ def report(
         typer.Option("--out", help="Folder for the report (default: inside each run). With several runs, "
                      "each goes to OUT/<run name>/."),
     ] = None,
+    mlflow: Annotated[
+        bool, typer.Option("--mlflow", help="Also log each run (params, metrics, prompts, report) to MLflow.")
+    ] = False,
+    experiment: Annotated[str, typer.Option("--mlflow-experiment", help="MLflow experiment name.")] = "dlpo",
 ) -> None:
     from rich.console import Console
 
@@ -38,6 +44,10 @@ def report(
         target = None if out is None else (out if len(runs) == 1 else out / Path(run_dir).resolve().name)
         html_path, md_path = write_report(run_dir, target)
         console.print(f"report: {html_path}\nsummary: {md_path}")
+        if mlflow:
+            from dlpo.tracking.mlflow import log_run
+
+            console.print(f"mlflow run {log_run(run_dir, experiment=experiment)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,1 @@
+"""Experiment trackers fed from a run directory (optional extras; imported lazily)."""
