@@ -64,23 +64,97 @@ def optimize(
     budget_calls: Annotated[
         int | None, Opt("--budget-calls", help="Stop after this many model calls.")
     ] = None,
+    acceptance: Annotated[
+        str | None, Opt("--acceptance", help="always, greedy or annealing (TSA; default from techniques).")
+    ] = None,
+    lr_schedule: Annotated[
+        str | None, Opt("--lr-schedule", help="TLRD schedule: linear, step, cosine or none.")
+    ] = None,
+    momentum_k: Annotated[int | None, Opt("--momentum-k", help="TMnt: gradients remembered (3).")] = None,
+    contrastive_gap: Annotated[
+        float | None, Opt("--contrastive-gap", help="TCL: best-worst gap to show the worst (0.15).")
+    ] = None,
+    regularization_warmup: Annotated[
+        int | None, Opt("--regularization-warmup", help="TRegu: prompts remembered before it acts (16).")
+    ] = None,
+    t0: Annotated[float | None, Opt("--t0", help="TSA: starting temperature (64).")] = None,
+    t_decay: Annotated[float | None, Opt("--t-decay", help="TSA: T divided by this per accept (2).")] = None,
+    hard_margin: Annotated[
+        float | None, Opt("--hard-margin", help="TSA: reject if worse by more than this (0.3).")
+    ] = None,
+    train_limit: Annotated[
+        int | None, Opt("--train-limit", help="Use only the first N train examples.")
+    ] = None,
+    eval_every: Annotated[int | None, Opt("--eval-every", help="Validate every N steps (1).")] = None,
+    config: Annotated[
+        Path | None, Opt("--config", help="YAML/TOML/JSON config file; flags override its values.")
+    ] = None,
     run_dir: Annotated[Path | None, Opt("--run-dir", help="Default runs/<task>-<preset>-<time>.")] = None,
     resume: Annotated[Path | None, Opt("--resume", help="Continue the run in this folder.")] = None,
     no_cache: Annotated[bool, Opt("--no-cache", help="Do not use the run's response cache.")] = False,
+    mlflow: Annotated[
+        bool, Opt("--mlflow", help="Log the run to MLflow (./mlruns or $MLFLOW_TRACKING_URI).")
+    ] = False,
+    mlflow_experiment: Annotated[str | None, Opt("--mlflow-experiment", help="Default: dlpo.")] = None,
 ) -> None:
     """Optimize a task's prompt (default: the demo task, dlpo preset, local models)."""
-    flags = {k: v for k, v in locals().items() if k not in ("run_dir", "resume", "no_cache")}
+    given = dict(locals())
+    recipe_flags = {k: given.pop(k) for k in RECIPE_FLAGS}
+    extra = {k: v for k in ("train_limit", "eval_every") if (v := given.pop(k)) is not None}
+    flags = {k: v for k, v in given.items() if k not in RUN_FLAGS}
     from dlpo.runs.run_dir import RunDir
     from dlpo.train import TrainConfig
 
     if resume is not None:
-        if run_dir is not None:
-            raise ConfigError("give either --resume DIR or --run-dir DIR, not both")
+        if run_dir is not None or config is not None:
+            raise ConfigError("--resume DIR continues a run with its saved config: drop --run-dir/--config")
         saved = RunDir.open(resume).read_config()
-        config = TrainConfig.from_json({**saved, **config_values(flags, base=saved)})
+        values = config_values(flags, base=saved)
+        if any(v is not None for v in recipe_flags.values()):
+            values["recipe"] = {**values.get("recipe", saved["recipe"]), **_given(recipe_flags)}
+        train_config = TrainConfig.from_json({**saved, **values, **extra})
     else:
-        config = TrainConfig.build(**config_values(flags))
-    _run(config, run_dir=run_dir, resume=resume, use_cache=not no_cache)
+        from dlpo.config_file import merge_with_flags, read_config_file
+
+        file_values = read_config_file(config) if config is not None else {}
+        where = str(config) if config is not None else "flags"
+        values = {**merge_with_flags(flags, file_values, where, recipe_flags), **extra}
+        try:
+            train_config = TrainConfig.build(**values)
+        except ConfigError as exc:
+            raise ConfigError(f"{config}: {exc}" if config is not None else str(exc)) from None
+        run_dir = run_dir or (Path(file_values["run_dir"]) if "run_dir" in file_values else None)
+        mlflow = mlflow or bool(file_values.get("mlflow"))
+        mlflow_experiment = mlflow_experiment or file_values.get("mlflow_experiment")
+    result = _run(train_config, run_dir=run_dir, resume=resume, use_cache=not no_cache)
+    if mlflow:
+        from dlpo.tracking.mlflow import log_run
+
+        typer.echo(f"mlflow run {log_run(result.run_dir, experiment=mlflow_experiment or 'dlpo')}")
+    if result.stopped == "budget":
+        from dlpo.errors import BudgetExceeded
+
+        raise BudgetExceeded(
+            f"stopped: {result.message}; continue with "
+            f"`dlpo optimize --resume {result.run_dir} --budget-calls N`"
+        )
+
+
+RECIPE_FLAGS = (
+    "acceptance",
+    "lr_schedule",
+    "momentum_k",
+    "contrastive_gap",
+    "regularization_warmup",
+    "t0",
+    "t_decay",
+    "hard_margin",
+)
+RUN_FLAGS = ("run_dir", "resume", "no_cache", "config", "mlflow", "mlflow_experiment")
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def config_values(flags: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -137,7 +211,7 @@ def config_values(flags: dict[str, Any], base: dict[str, Any] | None = None) -> 
     return out
 
 
-def _run(config: Any, *, run_dir: Path | None, resume: Path | None, use_cache: bool) -> None:
+def _run(config: Any, *, run_dir: Path | None, resume: Path | None, use_cache: bool) -> Any:
     from rich.console import Console
 
     from dlpo.engines.spec import parse_engine_spec
@@ -156,13 +230,7 @@ def _run(config: Any, *, run_dir: Path | None, resume: Path | None, use_cache: b
     with ProgressDisplay(config.steps) as display:
         result = fit(config, run_dir=run_dir, resume=resume, on_event=display.on_event, cache=use_cache)
     print_result(console, result)
-    if result.stopped == "budget":
-        from dlpo.errors import BudgetExceeded
-
-        raise BudgetExceeded(
-            f"stopped: {result.message}; continue with "
-            f"`dlpo optimize --resume {result.run_dir} --budget-calls N`"
-        )
+    return result
 
 
 def print_result(console: Any, result: Any) -> None:
@@ -191,5 +259,15 @@ def print_result(console: Any, result: Any) -> None:
     )
 
 
+HELP_EPILOG = (
+    "Examples: `dlpo optimize` (quick demo run on the local models); "
+    "`dlpo optimize --task gsm8k --preset dlpo --steps 8 --batch-size 3 --val-limit 50`; "
+    "`dlpo optimize --task-file qa.jsonl --input-col question --target-col answer --techniques tsa,tcl`; "
+    "`dlpo optimize --config run.yaml --seed 2` (flags override the file); "
+    "`dlpo optimize --forward openai:gpt-4o-mini --backward openai:gpt-4o --budget-calls 500 --mlflow`; "
+    "`dlpo optimize --resume runs/demo-dlpo-20250101-120000`."
+)
+
+
 def register(app: typer.Typer) -> None:
-    app.command("optimize")(optimize)
+    app.command("optimize", epilog=HELP_EPILOG)(optimize)
