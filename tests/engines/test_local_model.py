@@ -77,7 +77,9 @@ async def test_missing_file(tmp_path):
 
 async def test_sampling_is_reproducible_for_a_seed(small_model_path):
     engine = LocalEngine("qwen2.5-0.5b")
-    request = ChatRequest.chat("You are a poet.", "One line about rain.", temperature=0.9, max_tokens=12, seed=3)
+    request = ChatRequest.chat(
+        "You are a poet.", "One line about rain.", temperature=0.9, max_tokens=12, seed=3
+    )
     [a] = await engine.complete([request])
     [b] = await engine.complete([request])
     assert a.text == b.text and a.text.strip()

@@ -141,6 +141,11 @@ class LocalEngine:
         shared = self._resolve()
         with shared.lock:
             llama = shared.llama()
+            if request.temperature > 0:
+                # Reusing a cached prompt prefix changes the logits slightly, and a seeded sample
+                # would then differ between calls; a full evaluation makes it reproducible. Greedy
+                # calls keep the prefix reuse (shared system prompts are the common case).
+                llama.reset()
             start = time.perf_counter()
             try:
                 result = llama.create_chat_completion(
