@@ -28,7 +28,7 @@ def compare(
     from dlpo.report import build_compare
 
     html_path, md_path = build_compare(runs, out)
-    Console().print(f"report: {html_path}\nsummary: {md_path}")
+    Console(soft_wrap=True).print(f"report: {html_path}\nsummary: {md_path}")
 
 
 def register(app: typer.Typer) -> None:

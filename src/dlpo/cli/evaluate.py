@@ -146,7 +146,7 @@ def _write_outputs(path: Path, result: Any) -> None:
 def _print(task: str, split: str, spec: str, label: str, result: Any, usage: Any) -> None:
     from rich.console import Console
 
-    console = Console()
+    console = Console(soft_wrap=True)
     correct = sum(1 for s in result.scores() if s >= 1.0)
     console.print(f"task {task}, split {split} ({result.n} examples), forward {spec}")
     console.print(f"prompt: {label}")

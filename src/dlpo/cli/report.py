@@ -37,7 +37,7 @@ def report(
 
     from dlpo.report import load_run, write_report
 
-    console = Console()
+    console = Console(soft_wrap=True)
     for run_dir in runs:
         load_run(run_dir)  # fail on a bad folder before writing anything
     for run_dir in runs:
