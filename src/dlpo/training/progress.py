@@ -1,7 +1,7 @@
 """A `rich` live progress display fed by the training loop's events (`afit(on_event=...)`).
 
-Shows the step (bar), the phase, the last decision (accepted/rejected with delta and T), lr,
-batch and validation accuracy, model calls, tokens and cache hits.
+Shows the step (bar, elapsed time and ETA), the epoch, the phase, the last decision (accepted/rejected
+with delta and T), lr, batch and validation accuracy, model calls, tokens, cache hits and $ so far.
 """
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from typing import Any, Self
 
 from rich.console import Console, Group
 from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 # What the loop does after each event type (the phase shown until the next event).
@@ -39,6 +46,8 @@ class ProgressDisplay:
             BarColumn(bar_width=20),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
             TextColumn("[cyan]{task.description}"),
             console=self.console,
         )
@@ -72,18 +81,20 @@ class ProgressDisplay:
             st["best"] = max(st.get("best", event["score"]), event["score"])
         elif kind == "step":
             st["lr"] = event.get("lr")
+            st["epoch"] = event.get("epoch")
             self.progress.update(self.task_id, completed=event["step"])
         elif kind == "usage":
             total = event["total"]
             st["calls"], st["hits"] = total["calls"], total["cache_hits"]
             st["tokens"] = total["prompt_tokens"] + total["completion_tokens"]
+            st["usd"] = total.get("usd", 0.0)
         if NEXT_PHASE.get(kind):
             self.phase = NEXT_PHASE[kind]
         self._refresh()
 
     def _refresh(self) -> None:
         st = self.state
-        parts = []
+        parts = [f"epoch {st['epoch']}"] if st.get("epoch") is not None else []
         if "last" in st:
             key, delta, temp = st["last"]
             colour = {"accepted": "green", "rejected": "yellow", "failed": "red"}[key]
@@ -99,7 +110,9 @@ class ProgressDisplay:
         if "val" in st:
             parts.append(f"val {st['val']:.2f} (best {st['best']:.2f})")
         if "calls" in st:
-            parts.append(f"calls {st['calls']} tok {st['tokens'] / 1000:.1f}k hits {st['hits']}")
+            parts.append(
+                f"calls {st['calls']} tok {st['tokens'] / 1000:.1f}k hits {st['hits']} ${st.get('usd', 0.0):.4f}"
+            )
         self.progress.update(self.task_id, description=self.phase)
         self.status = Text.from_markup("  " + " | ".join(parts))
         self.live.update(Group(self.progress, self.status))
