@@ -167,8 +167,23 @@ def merge_with_flags(
     if preset is None and name in PRESETS:
         preset = name
     renamed = {"forward_max_tokens": "max_tokens"}
-    for key in ("task", "task_file", "input_col", "target_col", "data_dir", "forward", "backward", "steps",
-                "epochs", "batch_size", "seed", "val_limit", "test_limit", "acceptance_set", "forward_max_tokens"):
+    for key in (
+        "task",
+        "task_file",
+        "input_col",
+        "target_col",
+        "data_dir",
+        "forward",
+        "backward",
+        "steps",
+        "epochs",
+        "batch_size",
+        "seed",
+        "val_limit",
+        "test_limit",
+        "acceptance_set",
+        "forward_max_tokens",
+    ):
         flag = renamed.get(key, key)
         if key in fv and f.get(flag) is None:
             f[flag] = fv.pop(key)
@@ -182,8 +197,11 @@ def merge_with_flags(
         values["recipe"] = resolve_recipe(
             f.get("preset") or (None if f.get("techniques") else preset),
             f.get("techniques") or (None if f.get("preset") else techniques),
-            **{**recipe, **{k: v for k, v in (recipe_flags or {}).items() if v is not None},
-               **{k: f[k] for k in ("lr", "dropout") if f.get(k) is not None}},
+            **{
+                **recipe,
+                **{k: v for k, v in (recipe_flags or {}).items() if v is not None},
+                **{k: f[k] for k in ("lr", "dropout") if f.get(k) is not None},
+            },
         )
     except ConfigError as exc:
         raise ConfigError(f"{where}: recipe: {exc}") from None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from train.scripted_setup import backward_reply
 
 from dlpo.engines.scripted import ScriptedEngine
-from train.scripted_setup import backward_reply
 
 
 @pytest.fixture

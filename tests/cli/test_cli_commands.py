@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from report.runs import scripted_run
 
 from dlpo.cli.app import main
-from report.runs import scripted_run
 
 
 @pytest.fixture
@@ -41,8 +41,26 @@ def test_missing_run_dir_is_exit_2(tmp_path, capsys, command):
 def test_evaluate_a_runs_prompt_and_a_given_prompt(tmp_path, run, capsys, scripted_engines):
     # the scripted run's task is not a registered task, so give the demo task explicitly
     out = tmp_path / "answers.jsonl"
-    assert main(["evaluate", "--run", str(run), "--which", "best", "--task", "demo", "--split", "val",
-                 "--limit", "4", "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--run",
+                str(run),
+                "--which",
+                "best",
+                "--task",
+                "demo",
+                "--split",
+                "val",
+                "--limit",
+                "4",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     best = json.loads((run / "result.json").read_text())["best"]
     assert f"best prompt of {run} (step {best['step']})" in text

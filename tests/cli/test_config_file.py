@@ -27,14 +27,23 @@ def test_yaml_sets_every_kind_of_key(tmp_path):
     )
     c = build(f)
     assert c.recipe.techniques == ["tsa", "tcl"] and c.recipe.t0 == 16 and c.recipe.momentum_k == 2
-    assert (c.steps, c.batch_size, c.seed, c.acceptance_set, c.train_limit, c.eval_every) == (5, 4, 3, 7, 20, 2)
+    assert (c.steps, c.batch_size, c.seed, c.acceptance_set, c.train_limit, c.eval_every) == (
+        5,
+        4,
+        3,
+        7,
+        20,
+        2,
+    )
     assert (c.critique_max_tokens, c.forward_max_tokens) == (99, 77)
     assert c.budget.max_calls == 40 and c.budget.max_usd == 1.5 and c.val_limit == 8  # quick demo default
 
 
 def test_flags_override_the_file(tmp_path):
     f = tmp_path / "c.toml"
-    f.write_text('task = "demo"\npreset = "dlpo"\nsteps = 5\nbatch_size = 4\n[recipe]\nlr = 3\nt0 = 16.0\n[budget]\nmax_calls = 40\n')
+    f.write_text(
+        'task = "demo"\npreset = "dlpo"\nsteps = 5\nbatch_size = 4\n[recipe]\nlr = 3\nt0 = 16.0\n[budget]\nmax_calls = 40\n'
+    )
     c = build(f, {"steps": 2, "lr": 2, "budget_calls": 9}, {"t0": 8.0})
     assert (c.steps, c.batch_size, c.recipe.lr, c.recipe.t0, c.budget.max_calls) == (2, 4, 2, 8.0, 9)
     assert c.recipe.name == "dlpo"
@@ -52,9 +61,21 @@ def test_a_runs_config_json_is_a_config_file(tmp_path):
 @pytest.mark.parametrize(
     "text,suffix,message",
     [
-        ("batch_size: -1\n", ".yaml", "c.yaml:1: batch_size: Input should be greater than or equal to 1 (got -1)"),
-        ("task: demo\nbatchsize: 3\n", ".yaml", "c.yaml:2: unknown key 'batchsize'; allowed keys: acceptance_set, "),
-        ("budget: {max_calls: 5, max_dollars: 2}\n", ".yaml", "unknown key 'budget.max_dollars'; allowed keys: max_calls, max_tokens, max_usd"),
+        (
+            "batch_size: -1\n",
+            ".yaml",
+            "c.yaml:1: batch_size: Input should be greater than or equal to 1 (got -1)",
+        ),
+        (
+            "task: demo\nbatchsize: 3\n",
+            ".yaml",
+            "c.yaml:2: unknown key 'batchsize'; allowed keys: acceptance_set, ",
+        ),
+        (
+            "budget: {max_calls: 5, max_dollars: 2}\n",
+            ".yaml",
+            "unknown key 'budget.max_dollars'; allowed keys: max_calls, max_tokens, max_usd",
+        ),
         ("steps: [1\n", ".yaml", "c.yaml:2: not valid YAML"),
         ("steps = \n", ".toml", "c.toml: not valid TOML"),
         ("- a\n- b\n", ".yaml", "expected a mapping"),

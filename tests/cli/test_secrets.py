@@ -37,14 +37,32 @@ def test_no_trace_of_the_key_in_a_run_dir(tmp_path, server, monkeypatch, capsys)
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     run = tmp_path / "run"
     url = server.base_url
-    argv = ["optimize", "--forward", f"openai:fwd@{url}", "--backward", f"openai:bwd@{url}",
-            "--steps", "1", "--batch-size", "2", "--run-dir", str(run)]
+    argv = [
+        "optimize",
+        "--forward",
+        f"openai:fwd@{url}",
+        "--backward",
+        f"openai:bwd@{url}",
+        "--steps",
+        "1",
+        "--batch-size",
+        "2",
+        "--run-dir",
+        str(run),
+    ]
     assert main(argv) == 0
     assert main(["report", str(run)]) == 0
     # the key was really sent to the server
     assert server.hits["fwd"] > 0 and server.hits["bwd"] > 0
     names = {p.name for p in run.iterdir()}
-    assert {"config.json", "events.jsonl", "cache.sqlite", "result.json", "report.html", "summary.md"} <= names
+    assert {
+        "config.json",
+        "events.jsonl",
+        "cache.sqlite",
+        "result.json",
+        "report.html",
+        "summary.md",
+    } <= names
     assert _files_containing(run, SECRET) == [] and _files_containing(run, "SECRET123") == []
     out = capsys.readouterr()
     assert "SECRET123" not in out.out + out.err
@@ -55,8 +73,19 @@ def test_a_key_echoed_by_the_server_stays_out(tmp_path, server, monkeypatch, cap
     server.plan("leaky", *["leak401"] * 20)
     run = tmp_path / "run"
     url = server.base_url
-    code = main(["optimize", "--forward", f"openai:leaky@{url}", "--backward", f"openai:bwd@{url}",
-                 "--steps", "1", "--run-dir", str(run)])
+    code = main(
+        [
+            "optimize",
+            "--forward",
+            f"openai:leaky@{url}",
+            "--backward",
+            f"openai:bwd@{url}",
+            "--steps",
+            "1",
+            "--run-dir",
+            str(run),
+        ]
+    )
     assert code == 1  # an authentication failure is a run failure
     out = capsys.readouterr()
     assert "401" in out.err or "API key" in out.err

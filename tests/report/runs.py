@@ -8,8 +8,9 @@ from pathlib import Path
 from train.scripted_setup import engines, make_config, make_task
 
 
-def scripted_run(path: Path, *, preset: str = "dlpo", steps: int = 4, seed: int = 1,
-                 stop_after: int | None = None) -> Path:
+def scripted_run(
+    path: Path, *, preset: str = "dlpo", steps: int = 4, seed: int = 1, stop_after: int | None = None
+) -> Path:
     from dlpo.train import fit
 
     forward, backward = engines()

@@ -11,7 +11,10 @@ def test_insert_delete_and_equal_words():
     html = word_diff_html("Solve the problem. Be brief.", "Solve the problem carefully. Be brief.")
     assert "<del>problem.</del>" in html and "<ins>problem carefully.</ins>" in html
     assert html.startswith("Solve the ") and html.endswith("Be brief.")
-    assert word_change_counts("Solve the problem. Be brief.", "Solve the problem carefully. Be brief.") == (1, 2)
+    assert word_change_counts("Solve the problem. Be brief.", "Solve the problem carefully. Be brief.") == (
+        1,
+        2,
+    )
 
 
 def test_prompt_text_is_escaped():
@@ -29,8 +32,8 @@ def test_diff_reconstructs_the_new_prompt(old, new):
     import re
 
     rendered = word_diff_html(old, new)
-    without_deleted = re.sub(r"<del>.*?</del>", "", rendered, flags=re.S)
+    without_deleted = re.sub(r"<del>.*?</del>", "", rendered, flags=re.DOTALL)
     new_text = h.unescape(re.sub(r"</?ins>", "", without_deleted))
     assert new_text.split() == new.split()
-    old_text = h.unescape(re.sub(r"</?del>", "", re.sub(r"<ins>.*?</ins>", "", rendered, flags=re.S)))
+    old_text = h.unescape(re.sub(r"</?del>", "", re.sub(r"<ins>.*?</ins>", "", rendered, flags=re.DOTALL)))
     assert old_text.split() == old.split()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,9 @@ def test_log_run_reads_back(tmp_path, monkeypatch):
     assert logged.info.status == "FINISHED" and logged.info.run_name == run.name
     assert client.get_experiment(logged.info.experiment_id).name == "dlpo-test"
     params = logged.data.params
-    assert params["recipe.name"] == "dlpo" and params["recipe.techniques"] == ",".join(config["recipe"]["techniques"])
+    assert params["recipe.name"] == "dlpo" and params["recipe.techniques"] == ",".join(
+        config["recipe"]["techniques"]
+    )
     assert params["batch_size"] == str(config["batch_size"]) and params["task"] == "sums"
     val = client.get_metric_history(run_id, "val")
     assert [(m.step, m.value) for m in sorted(val, key=lambda m: m.step)] == [(0, data.start_val)] + [
@@ -43,9 +46,9 @@ def test_log_run_reads_back(tmp_path, monkeypatch):
     paths = {a.path for a in client.list_artifacts(run_id, "prompts")}
     assert {"prompts/start.txt", "prompts/best.txt", "prompts/last.txt", "prompts/steps.jsonl"} <= paths
     best = client.download_artifacts(run_id, "prompts/best.txt", str(tmp_path / "dl"))
-    assert open(best).read().strip() == result["best"]["prompt"]
+    assert Path(best).read_text().strip() == result["best"]["prompt"]
     report = client.download_artifacts(run_id, "report/report.html", str(tmp_path / "dl"))
-    assert "<h2>Prompt evolution</h2>" in open(report).read()
+    assert "<h2>Prompt evolution</h2>" in Path(report).read_text()
 
 
 def test_cli_report_with_mlflow(tmp_path, monkeypatch, capsys):

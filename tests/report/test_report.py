@@ -25,21 +25,32 @@ def test_run_report_matches_the_run(tmp_path):
     for section in ("Result", "Curves", "Steps", "Prompt evolution", "Configuration"):
         assert f"<h2>{section}</h2>" in html
     # one steps-table row per step, with the decision of each step
-    decisions = [e for e in map(json.loads, (run / "events.jsonl").read_text().splitlines()) if e["type"] == "decision"]
+    decisions = [
+        e for e in map(json.loads, (run / "events.jsonl").read_text().splitlines()) if e["type"] == "decision"
+    ]
     rows = re.findall(r'<tr class="(accepted|rejected|failed)">', html)
-    assert rows == [("failed" if d["failed"] else "accepted" if d["accepted"] else "rejected") for d in decisions]
+    assert rows == [
+        ("failed" if d["failed"] else "accepted" if d["accepted"] else "rejected") for d in decisions
+    ]
     # the final table shows the test scores of result.json
     for which in ("start", "best", "last"):
         assert f"<td>{which}</td><td>{result[which]['step']}</td>" in html
         assert f"{100 * result[which]['test']:.1f}%" in html
     # one diff block per change of prompt, each with the measured sentence edits
-    changes = sum(1 for a, b in zip([data.start_prompt] + [s.prompt for s in data.steps], [s.prompt for s in data.steps]) if a != b)
+    changes = sum(
+        1
+        for a, b in zip([data.start_prompt] + [s.prompt for s in data.steps], [s.prompt for s in data.steps])
+        if a != b
+    )
     assert html.count('<pre class="prompt diff">') == changes > 0
     assert html.count("sentence edits") >= changes
     config_text = unescape(html.split("<h2>Configuration</h2>")[1])
     assert '"batch_size": 3' in config_text and '"task": "sums"' in config_text
     md = md_path.read_text()
-    assert f"| best | {result['best']['step']} | {100 * result['best']['val']:.1f}% | {100 * result['best']['test']:.1f}% |" in md
+    assert (
+        f"| best | {result['best']['step']} | {100 * result['best']['val']:.1f}% | {100 * result['best']['test']:.1f}% |"
+        in md
+    )
     assert result["best"]["prompt"] in md
 
 

@@ -20,8 +20,12 @@ Examples:
 
 
 def compare(
-    runs: Annotated[list[Path], typer.Argument(help="Run directories or folders holding runs.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", help="Folder for compare.html and summary.md.")] = Path("compare"),
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run directories or folders holding runs.", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for compare.html and summary.md.")] = Path(
+        "compare"
+    ),
 ) -> None:
     from rich.console import Console
 

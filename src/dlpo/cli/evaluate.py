@@ -57,7 +57,9 @@ def evaluate(
         raise ConfigError(f"--limit: must be a positive number of examples (got {limit})")
     if max_tokens is not None and max_tokens < 1:
         raise ConfigError(f"--max-tokens: must be > 0 (got {max_tokens})")
-    sources = [name for name, v in (("--prompt", prompt), ("--prompt-file", prompt_file), ("--run", run)) if v]
+    sources = [
+        name for name, v in (("--prompt", prompt), ("--prompt-file", prompt_file), ("--run", run)) if v
+    ]
     if len(sources) > 1:
         raise ConfigError(f"give one prompt source, not {' and '.join(sources)}")
     run_config: dict[str, Any] = {}
@@ -86,7 +88,9 @@ def evaluate(
     examples = the_task.split(split)[:limit] if limit else the_task.split(split)
     if not examples:
         raise ConfigError(f"task {the_task.name!r} has no {split} examples")
-    result, usage = run_sync(_evaluate(engine_spec.build_engine(spec, role="forward"), the_task, text, examples, cap))
+    result, usage = run_sync(
+        _evaluate(engine_spec.build_engine(spec, role="forward"), the_task, text, examples, cap)
+    )
     if output is not None:
         _write_outputs(output, result)
     _print(the_task.name, split, spec, label, result, usage)
@@ -138,8 +142,15 @@ def _write_outputs(path: Path, result: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for r in result.results:
-            row = {"id": r.example.id, "input": r.example.input, "target": r.example.target, "output": r.output,
-                   "answer": r.score.answer, "score": r.score.value, "reason": r.score.reason}
+            row = {
+                "id": r.example.id,
+                "input": r.example.input,
+                "target": r.example.target,
+                "output": r.output,
+                "answer": r.score.answer,
+                "score": r.score.value,
+                "reason": r.score.reason,
+            }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

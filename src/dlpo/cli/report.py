@@ -25,8 +25,11 @@ def report(
     runs: Annotated[list[Path], typer.Argument(help="Run directories.", show_default=False)],
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for the report (default: inside each run). With several runs, "
-                     "each goes to OUT/<run name>/."),
+        typer.Option(
+            "--out",
+            help="Folder for the report (default: inside each run). With several runs, "
+            "each goes to OUT/<run name>/.",
+        ),
     ] = None,
     mlflow: Annotated[
         bool, typer.Option("--mlflow", help="Also log each run (params, metrics, prompts, report) to MLflow.")

@@ -34,8 +34,15 @@ class Rendered:
     returncode: int
 
 
-def render(html_file: str | Path, screenshot: str | Path, *, width: int = 1280, height: int = 2000,
-           timeout_s: float = 90.0, chromium: str | None = None) -> Rendered:
+def render(
+    html_file: str | Path,
+    screenshot: str | Path,
+    *,
+    width: int = 1280,
+    height: int = 2000,
+    timeout_s: float = 90.0,
+    chromium: str | None = None,
+) -> Rendered:
     """Load `html_file` headless with networking off and save a PNG screenshot."""
     exe = chromium or find_chromium()
     if exe is None:
@@ -43,11 +50,23 @@ def render(html_file: str | Path, screenshot: str | Path, *, width: int = 1280, 
     screenshot = Path(screenshot).resolve()
     with tempfile.TemporaryDirectory(prefix="dlpo-chromium-") as profile:
         cmd = [
-            exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={profile}",
-            "--enable-logging=stderr", "--v=0", f"--screenshot={screenshot}",
-            f"--window-size={width},{height}", Path(html_file).resolve().as_uri(),
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--screenshot={screenshot}",
+            f"--window-size={width},{height}",
+            Path(html_file).resolve().as_uri(),
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
     errors = [line for line in proc.stderr.splitlines() if _CONSOLE.search(line)]

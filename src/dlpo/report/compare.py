@@ -50,7 +50,9 @@ def result_row(run: RunData) -> dict[str, Any]:
         "techniques": ", ".join(run.recipe.get("techniques", [])),
         "seed": run.config.get("seed", "?"),
         "steps": len(run.steps),
-        "status": "finished" if run.finished else (f"stopped ({run.stopped})" if run.stopped else "unfinished"),
+        "status": "finished"
+        if run.finished
+        else (f"stopped ({run.stopped})" if run.stopped else "unfinished"),
         "start_val": run.start_val,
         "best_val": get("best", "val"),
         "start_test": get("start", "test"),
@@ -71,15 +73,19 @@ def build_compare(paths: Sequence[str | Path], out: str | Path) -> tuple[Path, P
     runs = [load_run(p) for p in expand_run_paths(paths)]
     rows = [result_row(r) for r in runs]
     out = Path(out)
-    html = template_env().get_template("compare.html.j2").render(
-        rows=rows,
-        runs=runs,
-        figs={
-            "val": figures.overlay_figure(runs, "val", "validation accuracy"),
-            "batch": figures.overlay_figure(runs, "batch_score", "train minibatch accuracy"),
-        },
-        configs_json=json.dumps({r.name: r.config for r in runs}, indent=2, sort_keys=True),
-        version=dlpo_version(),
+    html = (
+        template_env()
+        .get_template("compare.html.j2")
+        .render(
+            rows=rows,
+            runs=runs,
+            figs={
+                "val": figures.overlay_figure(runs, "val", "validation accuracy"),
+                "batch": figures.overlay_figure(runs, "batch_score", "train minibatch accuracy"),
+            },
+            configs_json=json.dumps({r.name: r.config for r in runs}, indent=2, sort_keys=True),
+            version=dlpo_version(),
+        )
     )
     return (
         write_text(out / "compare.html", scrub(html)),

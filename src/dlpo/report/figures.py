@@ -36,7 +36,7 @@ def _steps_axis(ax: Any, steps: Sequence[int]) -> None:
     if steps:
         ax.set_xlim(-0.3, max(steps) + 0.3)
         if max(steps) <= 20:
-            ax.set_xticks(range(0, max(steps) + 1))
+            ax.set_xticks(range(max(steps) + 1))
     ax.grid(alpha=0.3)
 
 
@@ -56,13 +56,25 @@ def accuracy_figure(run: RunData) -> str:
     before = [(r.step, r.score_before) for r in rows if r.score_before is not None]
     if before:
         ax.plot(*zip(*before, strict=True), ":", color="#ef6c00", label="acceptance set (current)")
-    for status, colour, marker in (("accepted", ACCEPTED, "o"), ("rejected", REJECTED, "x"), ("failed", FAILED, "v")):
-        pts = [(r.step, r.score_candidate) for r in rows if r.status == status and r.score_candidate is not None]
+    for status, colour, marker in (
+        ("accepted", ACCEPTED, "o"),
+        ("rejected", REJECTED, "x"),
+        ("failed", FAILED, "v"),
+    ):
+        pts = [
+            (r.step, r.score_candidate) for r in rows if r.status == status and r.score_candidate is not None
+        ]
         if status == "failed":
             pts = [(r.step, 0.0) for r in rows if r.status == "failed"]
         if pts:
-            ax.scatter(*zip(*pts, strict=True), color=colour, marker=marker, s=50, zorder=3,
-                       label=f"candidate {status}")
+            ax.scatter(
+                *zip(*pts, strict=True),
+                color=colour,
+                marker=marker,
+                s=50,
+                zorder=3,
+                label=f"candidate {status}",
+            )
     ax.set_ylim(-0.05, 1.05)
     ax.set_ylabel("accuracy")
     _steps_axis(ax, [0] + [r.step for r in rows])
@@ -98,7 +110,9 @@ def length_figure(run: RunData) -> str:
     """Prompt length in words per step (and each candidate's length)."""
     fig = _figure(height=2.6)
     ax = fig.add_subplot()
-    pts = [(0, len(run.start_prompt.split()))] + [(r.step, r.prompt_words) for r in run.steps if r.prompt_words]
+    pts = [(0, len(run.start_prompt.split()))] + [
+        (r.step, r.prompt_words) for r in run.steps if r.prompt_words
+    ]
     ax.plot(*zip(*pts, strict=True), "-o", color="#37474f", ms=4, label="current prompt")
     cands = [(r.step, len(r.candidate.split())) for r in run.steps if r.candidate]
     if cands:
@@ -123,8 +137,13 @@ def cost_figure(run: RunData) -> str:
     for i, n in enumerate(names):
         u = roles[n]
         usd = f", ${u.get('usd', 0):.4f}" if u.get("usd") else ""
-        ax.text(prompt[i] + completion[i], i, f"  {u.get('calls', 0)} calls, {u.get('cache_hits', 0)} hits{usd}",
-                va="center", fontsize=7)
+        ax.text(
+            prompt[i] + completion[i],
+            i,
+            f"  {u.get('calls', 0)} calls, {u.get('cache_hits', 0)} hits{usd}",
+            va="center",
+            fontsize=7,
+        )
     ax.set_xlabel("tokens")
     ax.set_xlim(0, max([p + c for p, c in zip(prompt, completion, strict=True)] or [1]) * 1.45)
     ax.legend(fontsize=7, loc="lower right")

@@ -136,7 +136,11 @@ def load_run(path: str | Path) -> RunData:
             usage = {"roles": e.get("roles", {}), "total": e.get("total", {})}
             usage_by_step.append((step, usage))
         elif kind == "test":
-            tests[e["which"]] = {"score": e.get("score"), "n": e.get("n"), "prompt_step": e.get("prompt_step")}
+            tests[e["which"]] = {
+                "score": e.get("score"),
+                "n": e.get("n"),
+                "prompt_step": e.get("prompt_step"),
+            }
         elif kind == "stopped":
             stopped = e.get("reason")
     result = run.read_result()

@@ -23,26 +23,43 @@ def run_summary_md(run: RunData) -> str:
     lines = [
         f"# dlpo run `{run.name}`",
         "",
-        f"- task: **{config.get('task')}**; recipe **{recipe.get('name')}** "
-        f"({', '.join(recipe.get('techniques', [])) or 'no techniques'}, acceptance {recipe.get('acceptance')})",
+        (
+            f"- task: **{config.get('task')}**; recipe **{recipe.get('name')}** "
+            f"({', '.join(recipe.get('techniques', [])) or 'no techniques'}, "
+            f"acceptance {recipe.get('acceptance')})"
+        ),
         f"- forward `{config.get('forward')}`, backward `{config.get('backward')}`, seed {config.get('seed')}",
         f"- status: {ctx['status']}; {len(run.steps)} steps"
         + (f"; {run.elapsed_s:.0f} s" if run.elapsed_s is not None else ""),
-        f"- model calls {total.get('calls', 0)}, cache hits {total.get('cache_hits', 0)}, tokens "
-        f"{total.get('prompt_tokens', 0) + total.get('completion_tokens', 0)}, cost ${total.get('usd', 0):.4f}",
+        (
+            f"- model calls {total.get('calls', 0)}, cache hits {total.get('cache_hits', 0)}, tokens "
+            f"{total.get('prompt_tokens', 0) + total.get('completion_tokens', 0)}, cost ${total.get('usd', 0):.4f}"
+        ),
         "",
         "| prompt | step | validation | test | words |",
         "|---|---:|---:|---:|---:|",
     ]
     for r in ctx["final"]:
-        lines.append(f"| {r['which']} | {r['step']} | {fmt_pct(r['val'])} | {fmt_pct(r['test'])} | {r['words']} |")
-    lines += ["", f"## Best prompt (step {ctx['best_step']})", "", _fence(ctx["best_prompt"]), "", "## Steps", ""]
+        lines.append(
+            f"| {r['which']} | {r['step']} | {fmt_pct(r['val'])} | {fmt_pct(r['test'])} | {r['words']} |"
+        )
+    lines += [
+        "",
+        f"## Best prompt (step {ctx['best_step']})",
+        "",
+        _fence(ctx["best_prompt"]),
+        "",
+        "## Steps",
+        "",
+    ]
     lines += [
         "| step | minibatch | decision | Δ | T | lr | validation | sentence edits | words |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for s in run.steps:
-        edits = str(s.edits.get("total", "-")) + (f" / {s.edits_budget}" if s.edits_budget is not None else "")
+        edits = str(s.edits.get("total", "-")) + (
+            f" / {s.edits_budget}" if s.edits_budget is not None else ""
+        )
         lines.append(
             f"| {s.step} | {fmt_pct(s.batch_score)} | {s.status} | {fmt_signed(s.delta)} | "
             f"{fmt_num(s.temperature)} | {fmt_num(s.lr)} | {fmt_pct(s.val)} | {edits} | {s.prompt_words or '-'} |"
@@ -55,8 +72,10 @@ def compare_summary_md(runs: Sequence[RunData], rows: Sequence[dict]) -> str:
     lines = [
         f"# dlpo comparison of {len(runs)} runs",
         "",
-        "| run | task | recipe | seed | steps | start val | best val | start test | best test | last test "
-        "| calls | tokens |",
+        (
+            "| run | task | recipe | seed | steps | start val | best val | start test | best test | last test "
+            "| calls | tokens |"
+        ),
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -67,7 +86,13 @@ def compare_summary_md(runs: Sequence[RunData], rows: Sequence[dict]) -> str:
         )
     groups = [g for g in _group_means(rows) if g["n"] > 1]
     if groups:
-        lines += ["", "## Mean over seeds", "", "| task | recipe | runs | best test (mean) |", "|---|---|---:|---:|"]
+        lines += [
+            "",
+            "## Mean over seeds",
+            "",
+            "| task | recipe | runs | best test (mean) |",
+            "|---|---|---:|---:|",
+        ]
         for g in groups:
             lines.append(f"| {g['task']} | {g['recipe']} | {g['n']} | {fmt_pct(g['best_test'])} |")
     lines.append("")
@@ -80,5 +105,6 @@ def _group_means(rows: Sequence[dict]) -> list[dict]:
         if r["best_test"] is not None:
             groups.setdefault((r["task"], r["recipe"]), []).append(r["best_test"])
     return [
-        {"task": t, "recipe": rec, "n": len(v), "best_test": sum(v) / len(v)} for (t, rec), v in sorted(groups.items())
+        {"task": t, "recipe": rec, "n": len(v), "best_test": sum(v) / len(v)}
+        for (t, rec), v in sorted(groups.items())
     ]

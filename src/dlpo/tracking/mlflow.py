@@ -149,7 +149,9 @@ def log_run(
 
 def _note(run: RunData) -> str:
     best = (run.result or {}).get("best", {})
-    return scrub(f"dlpo run {run.name}: best prompt (step {best.get('step', '?')}):\n\n{best.get('prompt', '')}")
+    return scrub(
+        f"dlpo run {run.name}: best prompt (step {best.get('step', '?')}):\n\n{best.get('prompt', '')}"
+    )
 
 
 def _log_artifacts(client: Any, run_id: str, run: RunData, report: bool) -> None:
@@ -164,7 +166,13 @@ def _log_artifacts(client: Any, run_id: str, run: RunData, report: bool) -> None
                 (prompts / f"{which}.txt").write_text(scrub(found[0]) + "\n", encoding="utf-8")
         with (prompts / "steps.jsonl").open("w", encoding="utf-8") as fh:
             for r in run.steps:
-                row = {"step": r.step, "status": r.status, "val": r.val, "prompt": r.prompt, "candidate": r.candidate}
+                row = {
+                    "step": r.step,
+                    "status": r.status,
+                    "val": r.val,
+                    "prompt": r.prompt,
+                    "candidate": r.candidate,
+                }
                 fh.write(scrub(json.dumps(row, ensure_ascii=False)) + "\n")
         client.log_artifacts(run_id, str(prompts), "prompts")
         for name in ("config.json", "result.json"):
