@@ -6,7 +6,7 @@
 #   DLPO_VENV        where to create the venv (default .venv)
 #   DLPO_CMAKE_ARGS  llama.cpp build flags (default: portable AVX2, no -march=native; see README)
 #   DLPO_MODELS      "all" (default: 0.5B + 1.5B), "small" (0.5B only) or "none"
-#   DLPO_EXTRAS      pip extras for dlpo itself (default: dev,report,math,server,mlflow)
+#   DLPO_EXTRAS      pip extras for dlpo itself (default: dev,report,math,server,mlflow,ray)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +17,7 @@ LLAMA_VERSION=0.3.36
 PORTABLE="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
 CMAKE_FLAGS=${DLPO_CMAKE_ARGS:-$PORTABLE}
 MODELS=${DLPO_MODELS:-all}
-EXTRAS=${DLPO_EXTRAS:-dev,report,math,server,mlflow}
+EXTRAS=${DLPO_EXTRAS:-dev,report,math,server,mlflow,ray}
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/dlpo/wheels
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

@@ -104,6 +104,12 @@ async def afit(
     checkpoint of step k, as if the process had been killed there (for resume tests).
     `cache=False` bypasses the run's response cache (a resumed run then repeats calls).
     """
+    runner = _method_runner(config, resume)
+    if runner is not None:  # another method (e.g. APO) with the same run-directory format
+        return await runner(
+            config, run_dir=run_dir, resume=resume, task=task, forward_engine=forward_engine,
+            backward_engine=backward_engine, on_event=on_event, stop_after=stop_after, cache=cache,
+        )
     s = await open_session(
         config,
         run_dir=run_dir,
@@ -132,6 +138,17 @@ async def afit(
             return result
     finally:
         await s.aclose()
+
+
+def _method_runner(config: TrainConfig | None, resume: str | Path | None) -> Any:
+    """The runner of a non-TGD method named by the recipe (`dlpo.baselines.method_runner`)."""
+    from dlpo.baselines import method_runner
+
+    if config is None and resume is not None:
+        from dlpo.runs.run_dir import RunDir
+
+        config = TrainConfig.from_json(RunDir.open(resume).read_config())
+    return method_runner(config.recipe.name) if config is not None else None
 
 
 def fit(config: TrainConfig | None = None, **kwargs: Any) -> FitResult:

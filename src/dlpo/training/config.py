@@ -58,6 +58,9 @@ class TrainConfig(BaseModel):
     forward: str = DEFAULT_FORWARD
     backward: str = DEFAULT_BACKWARD
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    # Options of a method other than the textual-gradient loop (e.g. APO's beam width when
+    # recipe.name == "apo"); validated by that method. Left out of config.json when empty.
+    method_options: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:
@@ -82,7 +85,10 @@ class TrainConfig(BaseModel):
         return cls.build(**data)
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        if not data["method_options"]:
+            del data["method_options"]  # runs of the textual-gradient loop keep their old config.json
+        return data
 
 
 def config_error(exc: ValidationError) -> ConfigError:

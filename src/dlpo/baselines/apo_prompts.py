@@ -1,0 +1,108 @@
+"""APO/ProTeGi's three backward-model requests, and the parsing of their replies.
+
+Written after Pryzant et al. (2023, arXiv 2305.03495, §2): a *gradient* request lists errors of
+the current prompt and asks for reasons; an *edit* request applies one reason to the prompt; a
+*paraphrase* request (Monte-Carlo successor) rewords a prompt keeping its meaning. Every item of a
+reply is wrapped in <START> ... <END>, as in the paper. Small models often forget the tags, so a
+tagless reply is used whole (first paragraph, labels stripped) when it is plausible.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dlpo.engines.base import ChatRequest
+from dlpo.evaluation import ExampleResult
+from dlpo.optim.gradient import answer_excerpt
+from dlpo.optim.parsing import has_repetition_loop
+from dlpo.tasks.base import Task
+
+SYSTEM = "You improve system prompts for language models. Follow the requested output format exactly."
+
+GRADIENT = (
+    'I am writing a system prompt for a language model. My current prompt is:\n"{prompt}"\n\n'
+    "But this prompt gets the following examples wrong:\n{errors}\n\n"
+    "Give {n} reasons why the prompt could have gotten these examples wrong. "
+    "Wrap each reason with <START> and <END>."
+)
+EDIT = (
+    'I am writing a system prompt for a language model. My current prompt is:\n"{prompt}"\n\n'
+    "But it gets the following examples wrong:\n{errors}\n\n"
+    "Based on these examples the problem with this prompt is that {gradient}\n\n"
+    "Based on the above information, write {n} different improved prompts. Each prompt is a general "
+    "instruction to the model (no specific question or answer in it) and is wrapped with <START> and "
+    "<END>.\n\nThe {n} new prompts are:"
+)
+PARAPHRASE = (
+    "Generate a variation of the following instruction while keeping the semantic meaning. "
+    "Wrap the new instruction with <START> and <END>.\n\nInput: {prompt}\n\nOutput:"
+)
+
+_ITEM = re.compile(r"<\s*START\s*>(.*?)(?:<\s*/?\s*END\s*>|$)", re.IGNORECASE | re.DOTALL)
+_LABEL = re.compile(
+    r"^\s*(?:\*\*)?(?:output|new prompt|prompt|reason|improved prompt)\s*\d*\s*:\s*(?:\*\*)?\s*",
+    re.IGNORECASE,
+)
+
+
+def error_block(task: Task, errors: Sequence[ExampleResult]) -> str:
+    parts = []
+    for k, item in enumerate(errors, start=1):
+        parts.append(
+            f"## Example {k}\nText: {task.format_input(item.example)}\n"
+            f"Model answer: {answer_excerpt(item.output, max_words=80, head=50, tail=25)}\n"
+            f"Expected: {item.example.target} ({item.score.reason})"
+        )
+    return "\n\n".join(parts)
+
+
+def gradient_request(
+    prompt: str, task: Task, errors: Sequence[ExampleResult], n: int, max_tokens: int
+) -> ChatRequest:
+    user = GRADIENT.format(prompt=prompt, errors=error_block(task, errors), n=n)
+    return ChatRequest.chat(SYSTEM, user, temperature=0.0, max_tokens=max_tokens)
+
+
+def edit_request(
+    prompt: str, task: Task, errors: Sequence[ExampleResult], gradient: str, n: int, max_tokens: int
+) -> ChatRequest:
+    user = EDIT.format(prompt=prompt, errors=error_block(task, errors), gradient=gradient.strip(), n=n)
+    return ChatRequest.chat(SYSTEM, user, temperature=0.0, max_tokens=max_tokens)
+
+
+def paraphrase_request(prompt: str, max_tokens: int, sample_index: int, seed: int) -> ChatRequest:
+    """Monte-Carlo successors are sampled (temperature 0.7); `sample_index` tells them apart."""
+    user = PARAPHRASE.format(prompt=prompt)
+    return ChatRequest.chat(
+        SYSTEM,
+        user,
+        temperature=0.7,
+        max_tokens=max_tokens,
+        seed=seed + sample_index,
+        sample_index=sample_index,
+    )
+
+
+def _clean(item: str) -> str:
+    text = _LABEL.sub("", item.strip()).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text
+
+
+def parse_items(reply: str, finish_reason: str = "stop", limit: int | None = None) -> list[str]:
+    """The <START>...<END> items of a reply (an unclosed last item counts unless the reply was cut
+    off). Without tags, the reply's first paragraph is one item. Empty and looping items are dropped."""
+    items = [m.group(1) for m in _ITEM.finditer(reply)]
+    if items and finish_reason == "length" and not re.search(r"<\s*/?\s*END\s*>\s*$", reply.strip()):
+        items = items[:-1]  # the last item was cut off mid-way
+    if not items and finish_reason != "length":
+        first = reply.strip().split("\n\n")[0]
+        items = [first] if first else []
+    out = []
+    for item in items:
+        text = _clean(item)
+        if text and not has_repetition_loop(text) and text not in out:
+            out.append(text)
+    return out[:limit] if limit is not None else out

@@ -1,0 +1,256 @@
+"""`afit_apo`: APO as a method of `fit` (recipe name "apo"), with the same run directory format.
+
+The run folder, clients, cache, ledger, budget and splits come from `dlpo.training.session`; the
+events are those of `fit` (start, validation, forward_batch, gradient, candidate, decision, step,
+usage, test, result) plus `apo_expansion` and `apo_selection`, so reports and sweeps read an APO
+run like any other. After each round the best prompt of the beam is validated (best-validation and
+last prompts are tracked as in `fit`); at the end start, best and last are tested.
+
+Resume: an APO run is replayed from its start against the run's response cache (every finished
+call is a cache hit and the seeded RNG takes the same path), so a killed run ends where an
+uninterrupted one would; a finished run returns its saved result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dlpo.baselines.apo import APO, ApoOptions
+from dlpo.engines.base import Engine
+from dlpo.errors import BudgetExceeded, ConfigError
+from dlpo.evaluation import EvalResult, evaluate
+from dlpo.runs.events import EventCallback
+from dlpo.tasks.base import Task
+from dlpo.training.config import TrainConfig
+from dlpo.training.records import eval_payload, usage_payload
+from dlpo.training.session import Session, open_session
+
+DEFAULT_ROUNDS = 6  # the paper's search depth
+
+
+def apo_recipe() -> Any:
+    from dlpo.optim.presets import Recipe
+
+    return Recipe(name="apo", techniques=[])
+
+
+async def afit_apo(
+    config: TrainConfig | None = None,
+    *,
+    run_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    task: Task | None = None,
+    forward_engine: Engine | None = None,
+    backward_engine: Engine | None = None,
+    on_event: EventCallback | None = None,
+    stop_after: int | None = None,
+    cache: bool = True,
+) -> Any:
+    from dlpo.train import FitResult
+
+    if config is not None and config.recipe.techniques:
+        raise ConfigError(f"recipe 'apo' takes no techniques (got {config.recipe.techniques})")
+    if resume is not None:
+        from dlpo.runs.run_dir import RunDir
+
+        saved = RunDir.open(resume).read_result()
+        if saved is not None:
+            return FitResult.from_dict(saved)
+    s = await open_session(
+        config,
+        run_dir=run_dir,
+        resume=resume,
+        task=task,
+        forward_engine=forward_engine,
+        backward_engine=backward_engine,
+        on_event=on_event,
+        use_cache=cache,
+    )
+    if s.resumed:  # no mid-run checkpoints: replay from the start against the cache
+        from dlpo.runs.events import truncate_events
+
+        truncate_events(s.run.events_path, 0)
+        s.log.close()
+        from dlpo.runs.events import EventLog
+
+        s.log = EventLog(s.run.events_path, on_event=on_event)
+    options = ApoOptions.build(s.config.method_options)
+    rounds = s.config.steps or DEFAULT_ROUNDS
+    apo = APO(
+        s.task,
+        s.train,
+        s.forward,
+        s.backward,
+        options,
+        seed=s.config.seed,
+        start=s.task.initial_prompt,
+        forward_max_tokens=s.config.forward_max_tokens,
+        max_prompt_words=s.config.recipe.max_prompt_words,
+    )
+    try:
+        try:
+            s.log.emit(
+                "start",
+                0,
+                task=s.task.name,
+                recipe=s.config.recipe.model_dump(mode="json"),
+                method="apo",
+                options=options.model_dump(),
+                prompt=apo.beam[0],
+                sizes={"train": len(s.train), "val": len(s.val), "test": len(s.test), "acceptance": 0},
+                forward=s.config.forward,
+                backward=s.config.backward,
+                seed=s.config.seed,
+            )
+            await _validate(s, apo.beam[0])
+            s.log.emit("usage", 0, **usage_payload(s.ledger))
+            while s.step < rounds:
+                await _round(s, apo)
+                if stop_after is not None and s.step >= stop_after and s.step < rounds:
+                    return _result(s, stopped="requested", message=f"stopped after round {s.step}")
+            return await _finish(s)
+        except BudgetExceeded as exc:
+            s.log.emit("stopped", s.step, reason="budget", message=str(exc), **usage_payload(s.ledger))
+            result = _result(s, stopped="budget", message=str(exc))
+            s.run.write_result(result.to_dict())
+            return result
+    finally:
+        await s.aclose()
+
+
+async def _round(s: Session, apo: APO) -> None:
+    step = s.step + 1
+    before = apo.beam[0]
+    expansions, candidates, selection = await apo.round()
+    for k, e in enumerate(expansions):
+        s.log.emit(
+            "apo_expansion",
+            step,
+            parent_rank=k,
+            parent=e.parent,
+            batch_score=e.batch_score,
+            gradients=e.gradients,
+            edits=e.edits,
+            paraphrases=e.paraphrases,
+            successors=e.successors,
+            rejected=e.rejected,
+        )
+    s.log.emit(
+        "apo_selection",
+        step,
+        candidates=candidates,
+        kept=selection.kept,
+        evaluations=selection.evaluations,
+        means=[round(st.mean, 4) for st in selection.stats],
+        pulls=[st.n for st in selection.stats],
+        trace=selection.trace,
+        beam=apo.beam,
+    )
+    head = expansions[0]
+    s.log.emit("forward_batch", step, loss=1.0 - head.batch_score, score=head.batch_score)
+    s.log.emit(
+        "gradient",
+        step,
+        text="\n".join(head.gradients),
+        critiques=head.gradients,
+        batch_score=head.batch_score,
+    )
+    s.log.emit("candidate", step, candidate=apo.beam[0], raw_replies=[], failed=False, parse=None)
+    changed = apo.beam[0] != before
+    s.log.emit(
+        "decision",
+        step,
+        accepted=changed,
+        failed=False,
+        reason="bandit selection",
+        delta=None,
+        temperature=None,
+        probability=None,
+        score_before=None,
+        score_candidate=selection.stats[selection.kept[0]].mean if selection.kept else None,
+    )
+    s.step = step
+    val = await _validate(s, apo.beam[0])
+    s.log.emit(
+        "step",
+        step,
+        epoch=None,
+        accepted=changed,
+        failed=False,
+        delta=None,
+        temperature=None,
+        lr=None,
+        batch_score=head.batch_score,
+        val=val,
+        best_val=s.book.best.val if s.book.best else None,
+        prompt=apo.beam[0],
+        beam=apo.beam,
+    )
+    s.log.emit("usage", step, **usage_payload(s.ledger))
+
+
+async def _validate(s: Session, prompt: str) -> float:
+    s.prompt.text = prompt
+    result = await evaluate(
+        s.forward, s.task, prompt, s.val, role="validation", max_tokens=s.config.forward_max_tokens
+    )
+    is_best = s.book.record_validation(s.step, prompt, result.mean)
+    s.log.emit("validation", s.step, split="val", best=is_best, **eval_payload(result))
+    return result.mean
+
+
+async def _finish(s: Session) -> Any:
+    tested: dict[str, EvalResult] = {}
+    for which in ("start", "best", "last"):
+        rec = getattr(s.book, which)
+        if rec.prompt not in tested:
+            tested[rec.prompt] = await evaluate(
+                s.forward, s.task, rec.prompt, s.test, role="test", max_tokens=s.config.forward_max_tokens
+            )
+        s.log.emit(
+            "test",
+            s.step,
+            which=which,
+            prompt_step=rec.step,
+            split="test",
+            **eval_payload(tested[rec.prompt]),
+        )
+    s.log.emit("usage", s.step, **usage_payload(s.ledger))
+    result = _result(s, tests={p: r.mean for p, r in tested.items()})
+    s.run.write_result(result.to_dict())
+    s.log.emit(
+        "result",
+        s.step,
+        best_prompt=result.best.prompt,
+        start_test=result.start.test,
+        best_test=result.best.test,
+        last_test=result.last.test,
+    )
+    s.finished, s.loop_done = True, True
+    s.checkpoint()
+    return result
+
+
+def _result(
+    s: Session, *, stopped: str | None = None, message: str = "", tests: dict[str, float] | None = None
+) -> Any:
+    from dlpo.train import FitResult, PromptScore
+
+    tests = tests or {}
+
+    def score(rec: Any) -> PromptScore:
+        if rec is None:
+            return PromptScore(s.task.initial_prompt, 0, None)
+        return PromptScore(rec.prompt, rec.step, rec.val, tests.get(rec.prompt))
+
+    return FitResult(
+        run_dir=s.run.path,
+        steps=s.step,
+        start=score(s.book.start),
+        best=score(s.book.best),
+        last=score(s.book.last),
+        stopped=stopped,
+        message=message,
+        usage=usage_payload(s.ledger),
+    )

@@ -1,0 +1,49 @@
+"""`dlpo sweep FILE`: run an experiment (methods x tasks x seeds x engines) and write its tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Opt = typer.Option
+
+
+def sweep_command(
+    file: Annotated[Path, typer.Argument(help="Experiment YAML (see experiments/*.yaml).")],
+    out: Annotated[Path | None, Opt("--out", help="Sweep folder. Default sweeps/<name>.")] = None,
+    ray: Annotated[bool, Opt("--ray", help="Run each trial as a Ray task.")] = False,
+    address: Annotated[str | None, Opt("--address", help="Ray cluster address (with --ray).")] = None,
+    workers: Annotated[int | None, Opt("--workers", help="Local process pool size (without --ray).")] = None,
+) -> None:
+    """Run an experiment's trials (finished ones are never recomputed) and write results tables."""
+    from rich.console import Console
+
+    from dlpo.errors import ConfigError
+    from dlpo.experiments.spec import load_experiment
+    from dlpo.experiments.trials import expand
+    from dlpo.sweep import sweep
+
+    if address is not None and not ray:
+        raise ConfigError("--address needs --ray")
+    console = Console()
+    spec = load_experiment(file)
+    n = len(expand(spec))
+    console.print(f"[bold]dlpo sweep[/]: {spec.name}, {n} trials" + (" on Ray" if ray else ""))
+
+    def done(row: dict) -> None:
+        best = row.get("best_test")
+        console.print(f"  done {row['id']}: best-val prompt test {best if best is None else round(best, 3)}")
+
+    result = sweep(spec, out, ray=ray, address=address, workers=workers, on_done=done)
+    console.print(result.files["md"].read_text(encoding="utf-8"))
+    for f in result.failures:
+        console.print(f"[red]failed[/] {f['id']}: {f['error']}")
+    console.print("tables: " + ", ".join(str(p) for p in result.files.values()))
+    if result.failures:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sweep")(sweep_command)

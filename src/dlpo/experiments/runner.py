@@ -1,0 +1,189 @@
+"""Run a sweep's trials: one after another, in a local process pool, or as Ray tasks.
+
+`run_trial` is a plain top-level function (picklable) that runs one trial into its folder and
+returns its summary row; it is what every mode calls. A finished trial (its folder has
+`result.json`) is summarised without any model call; an unfinished folder left by a crash is
+resumed where the method supports it (the textual-gradient loop), else replayed against its
+cache. A trial that raises is retried `retries` times, then reported as failed; the other trials
+go on. Results do not depend on the mode: each trial has its own seeded RNG and its own cache.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import shutil
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from dlpo.experiments.trials import Trial, is_finished, summarize, trial_dir
+
+Mode = Literal["serial", "pool", "ray"]
+
+
+def run_trial(trial: Trial, sweep_dir: str) -> dict[str, Any]:
+    """Run (or just summarise, when finished) one trial; returns its summary row."""
+    from dlpo.engines.base import run_sync
+    from dlpo.experiments.engines import process_registry
+    from dlpo.runs.run_dir import is_run_dir
+    from dlpo.train import afit
+    from dlpo.training.config import TrainConfig
+
+    path = trial_dir(sweep_dir, trial)
+    if not is_finished(path):
+        config = TrainConfig.from_json(trial.config)
+        registry = process_registry()
+        forward, own_f = registry.get(config.forward, "forward")
+        if config.backward == config.forward:
+            backward, own_b = forward, False
+        else:
+            backward, own_b = registry.get(config.backward, "backward")
+        resume = path if is_run_dir(path) else None
+        if path.exists() and (resume is None or config.recipe.name == "human"):
+            shutil.rmtree(path)  # a crash before the config was written, or a cheap human run
+            resume = None
+
+        async def go() -> None:
+            try:
+                await afit(
+                    config if resume is None else None,
+                    run_dir=None if resume else path,
+                    resume=resume,
+                    forward_engine=forward,
+                    backward_engine=backward,
+                )
+            finally:
+                for engine, owned in ((forward, own_f), (backward, own_b)):
+                    if owned:
+                        await engine.aclose()
+
+        run_sync(go())
+    return summarize(trial, path)
+
+
+@dataclass
+class SweepOutcome:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)  # ids of trials that were not finished before
+
+
+def _failure(trial: Trial, exc: BaseException) -> dict[str, Any]:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return {"id": trial.id, "method": trial.method, "task": trial.task, "seed": trial.seed, "error": text}
+
+
+def run_trials(
+    trials: Sequence[Trial],
+    sweep_dir: str | Path,
+    *,
+    mode: Mode = "serial",
+    workers: int = 1,
+    retries: int = 1,
+    num_cpus: float = 1.0,
+    num_gpus: float = 0.0,
+    address: str | None = None,
+    on_done: Callable[[dict[str, Any]], None] | None = None,
+) -> SweepOutcome:
+    sweep = str(Path(sweep_dir).resolve())
+    out = SweepOutcome(ran=[t.id for t in trials if not is_finished(trial_dir(sweep, t))])
+    submit = _submitter(mode, workers, num_cpus, num_gpus, address)
+    pending = list(trials)
+    results: dict[str, dict[str, Any]] = {}
+    errors: dict[str, dict[str, Any]] = {}
+    try:
+        for _attempt in range(retries + 1):
+            if not pending:
+                break
+            done = submit.map(pending, sweep)
+            again = []
+            for trial, (row, exc) in zip(pending, done):
+                if exc is None:
+                    results[trial.id] = row
+                    errors.pop(trial.id, None)
+                    if on_done is not None:
+                        on_done(row)
+                else:
+                    errors[trial.id] = _failure(trial, exc)
+                    again.append(trial)
+            pending = again
+    finally:
+        submit.close()
+    out.rows = [results[t.id] for t in trials if t.id in results]
+    out.failures = [errors[t.id] for t in trials if t.id in errors]
+    return out
+
+
+class _Serial:
+    def map(self, trials: Sequence[Trial], sweep: str) -> list[tuple[Any, BaseException | None]]:
+        out = []
+        for t in trials:
+            try:
+                out.append((run_trial(t, sweep), None))
+            except Exception as exc:  # noqa: BLE001 - a failed trial is data, reported and retried
+                out.append((None, exc))
+        return out
+
+    def close(self) -> None:
+        return None
+
+
+class _Pool:
+    def __init__(self, workers: int) -> None:
+        self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers)
+
+    def map(self, trials: Sequence[Trial], sweep: str) -> list[tuple[Any, BaseException | None]]:
+        futures = [self.pool.submit(run_trial, t, sweep) for t in trials]
+        out = []
+        for f in futures:
+            try:
+                out.append((f.result(), None))
+            except Exception as exc:  # noqa: BLE001
+                out.append((None, exc))
+        return out
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+class _Ray:
+    def __init__(self, num_cpus: float, num_gpus: float, address: str | None, workers: int) -> None:
+        import ray
+
+        self.ray = ray
+        self.started = not ray.is_initialized()
+        if self.started:
+            if address:
+                ray.init(address=address)
+            else:
+                ray.init(num_cpus=max(workers, 1), include_dashboard=False)
+        self.remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)(run_trial)
+
+    def map(self, trials: Sequence[Trial], sweep: str) -> list[tuple[Any, BaseException | None]]:
+        refs = [self.remote.remote(t, sweep) for t in trials]
+        out = []
+        for ref in refs:
+            try:
+                out.append((self.ray.get(ref), None))
+            except Exception as exc:  # noqa: BLE001 - RayTaskError wraps the trial's exception
+                out.append((None, exc))
+        return out
+
+    def close(self) -> None:
+        if self.started:
+            self.ray.shutdown()
+
+
+def _submitter(mode: Mode, workers: int, num_cpus: float, num_gpus: float, address: str | None) -> Any:
+    if mode == "ray":
+        try:
+            return _Ray(num_cpus, num_gpus, address, workers)
+        except ImportError:
+            from dlpo.errors import ConfigError
+
+            raise ConfigError("--ray needs the `ray` package: pip install 'dlpo[ray]'") from None
+    if mode == "pool" and workers > 1:
+        return _Pool(workers)
+    return _Serial()

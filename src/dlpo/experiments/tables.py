@@ -1,0 +1,205 @@
+"""Results tables of a sweep (Markdown, CSV, JSON) and paired statistics between methods.
+
+One row per (task, engine, method): mean +- sample std over seeds of the test accuracy of the
+best-validation prompt and of the last prompt, the starting prompt's test accuracy, the per-seed
+values, and per-trial means of model calls, tokens, USD and wall time. Pairs compare the
+best-validation prompts of two methods on the same task and engine: a paired bootstrap over the
+(seed, test example) pairs and an exact sign test over seeds (a seed-independent method such as
+`human` is paired with every seed of the other).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dlpo.experiments.stats import mean_std, paired_bootstrap, sign_test
+
+
+def _f(x: float | None, digits: int = 3) -> str:
+    return "-" if x is None or x != x else f"{x:.{digits}f}"
+
+
+def result_rows(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    order = {m: i for i, m in enumerate(methods)}
+    for r in rows:
+        groups.setdefault((r["task"], r["engine"], r["method"]), []).append(r)
+    out = []
+    for (task, engine, method), rs in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[0][1], order.get(kv[0][2], 99))
+    ):
+        rs = sorted(rs, key=lambda r: r["seed"])
+        best = [r["best_test"] for r in rs if r["best_test"] is not None]
+        last = [r["last_test"] for r in rs if r["last_test"] is not None]
+        start = [r["start_test"] for r in rs if r["start_test"] is not None]
+        bm, bs = mean_std(best)
+        lm, ls = mean_std(last)
+        n = len(rs)
+        out.append(
+            {
+                "task": task,
+                "engine": engine,
+                "method": method,
+                "seeds": [r["seed"] for r in rs],
+                "n": n,
+                "best_test_mean": bm,
+                "best_test_std": bs,
+                "last_test_mean": lm,
+                "last_test_std": ls,
+                "start_test_mean": mean_std(start)[0],
+                "best_test_per_seed": best,
+                "last_test_per_seed": last,
+                "calls": sum(r["calls"] for r in rs) / n,
+                "tokens": sum(r["tokens"] for r in rs) / n,
+                "usd": sum(r["usd"] for r in rs) / n,
+                "wall_s": sum(r["wall_s"] for r in rs) / n,
+                "stopped": sum(r["status"] != "ok" for r in rs),
+            }
+        )
+    return out
+
+
+def _pairs(by_method: dict[str, list[dict[str, Any]]], a: str, b: str) -> list[tuple[dict, dict]]:
+    ra, rb = by_method.get(a, []), by_method.get(b, [])
+    if len(ra) == 1 and len(rb) > 1:
+        return [(ra[0], r) for r in rb]
+    if len(rb) == 1 and len(ra) > 1:
+        return [(r, rb[0]) for r in ra]
+    seeds_b = {r["seed"]: r for r in rb}
+    return [(r, seeds_b[r["seed"]]) for r in ra if r["seed"] in seeds_b]
+
+
+def pair_rows(
+    rows: Sequence[dict[str, Any]],
+    methods: Sequence[str],
+    compare: Sequence[tuple[str, str]] | None,
+    samples: int = 2000,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    pairs = list(compare) if compare else list(itertools.combinations(methods, 2))
+    groups: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+    for r in rows:
+        groups.setdefault((r["task"], r["engine"]), {}).setdefault(r["method"], []).append(r)
+    out = []
+    for (task, engine), by_method in sorted(groups.items()):
+        for a, b in pairs:
+            matched = _pairs(by_method, a, b)
+            if not matched:
+                continue
+            xs, ys = [], []
+            for ra, rb in matched:
+                sa, sb = ra["test_scores"]["best"], rb["test_scores"]["best"]
+                for ex in sorted(set(sa) & set(sb)):
+                    xs.append(sa[ex])
+                    ys.append(sb[ex])
+            boot = paired_bootstrap(xs, ys, samples=samples, seed=seed)
+            sign = sign_test(
+                [ra["best_test"] or 0.0 for ra, _ in matched], [rb["best_test"] or 0.0 for _, rb in matched]
+            )
+            out.append(
+                {
+                    "task": task,
+                    "engine": engine,
+                    "a": a,
+                    "b": b,
+                    "seeds": len(matched),
+                    "delta": boot.delta,
+                    "ci_low": boot.ci_low,
+                    "ci_high": boot.ci_high,
+                    "bootstrap_p": boot.p_value,
+                    "examples": boot.n,
+                    "wins": sign.wins,
+                    "losses": sign.losses,
+                    "ties": sign.ties,
+                    "sign_p": sign.p_value,
+                }
+            )
+    return out
+
+
+def markdown(results: Sequence[dict[str, Any]], pairs: Sequence[dict[str, Any]], title: str = "") -> str:
+    lines = [f"## {title}", ""] if title else []
+    lines += [
+        "| task | engine | method | n | best-val prompt test (mean ± std) | last prompt test | start test "
+        "| per-seed (best) | calls | tokens | $ | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['task']} | {r['engine']} | {r['method']} | {r['n']} | {_f(r['best_test_mean'])} ± {_f(r['best_test_std'])} "
+            f"| {_f(r['last_test_mean'])} ± {_f(r['last_test_std'])} | {_f(r['start_test_mean'])} "
+            f"| {', '.join(_f(v) for v in r['best_test_per_seed'])} | {r['calls']:.0f} | {r['tokens']:.0f} "
+            f"| {r['usd']:.4f} | {r['wall_s']:.0f} |"
+        )
+    if pairs:
+        lines += [
+            "",
+            "Paired statistics (best-validation prompts; A − B):",
+            "",
+            "| task | engine | A | B | seeds | Δ test | 95% CI (bootstrap) | p (bootstrap) | W/L/T seeds | p (sign) |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for p in pairs:
+            lines.append(
+                f"| {p['task']} | {p['engine']} | {p['a']} | {p['b']} | {p['seeds']} | {_f(p['delta'])} "
+                f"| [{_f(p['ci_low'])}, {_f(p['ci_high'])}] | {_f(p['bootstrap_p'])} "
+                f"| {p['wins']}/{p['losses']}/{p['ties']} | {_f(p['sign_p'])} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(results: Sequence[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    cols = [
+        "task",
+        "engine",
+        "method",
+        "n",
+        "best_test_mean",
+        "best_test_std",
+        "last_test_mean",
+        "last_test_std",
+        "start_test_mean",
+        "best_test_per_seed",
+        "calls",
+        "tokens",
+        "usd",
+        "wall_s",
+        "stopped",
+    ]
+    w = csv.writer(buf)
+    w.writerow(cols)
+    for r in results:
+        w.writerow([" ".join(f"{v:.4f}" for v in r[c]) if isinstance(r[c], list) else r[c] for c in cols])
+    return buf.getvalue()
+
+
+def write_tables(
+    out_dir: str | Path,
+    results: Sequence[dict[str, Any]],
+    pairs: Sequence[dict[str, Any]],
+    trials: Sequence[dict[str, Any]],
+    failures: Sequence[dict[str, Any]],
+    title: str = "",
+) -> dict[str, Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"md": out / "results.md", "csv": out / "results.csv", "json": out / "results.json"}
+    paths["md"].write_text(markdown(results, pairs, title), encoding="utf-8")
+    paths["csv"].write_text(to_csv(results), encoding="utf-8")
+    slim = [{k: v for k, v in t.items() if k != "test_scores"} for t in trials]
+    paths["json"].write_text(
+        json.dumps(
+            {"results": results, "pairs": pairs, "trials": slim, "failures": list(failures)},
+            indent=2,
+            sort_keys=True,
+        ),
+        encoding="utf-8",
+    )
+    return paths

@@ -1,0 +1,73 @@
+"""`sweep(FILE)`: run an experiment's trials and write its results tables (façade over
+`dlpo.experiments`).
+
+    outcome = sweep("experiments/compare_demo.yaml", out="sweeps/compare_demo")
+
+Writes `<out>/results.{md,csv,json}` (and `<out>/transfer.{md,csv,json}` when the experiment asks
+for transfer); re-running recomputes only the trials that are not finished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlpo.experiments.runner import Mode, run_trials
+from dlpo.experiments.spec import ExperimentSpec, load_experiment
+from dlpo.experiments.tables import pair_rows, result_rows, write_tables
+from dlpo.experiments.trials import expand
+
+
+@dataclass
+class SweepResult:
+    out: Path
+    results: list[dict[str, Any]]
+    pairs: list[dict[str, Any]]
+    trials: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
+    ran: list[str]
+    files: dict[str, Path] = field(default_factory=dict)
+    transfer: list[dict[str, Any]] = field(default_factory=list)
+
+
+def sweep(
+    experiment: str | Path | ExperimentSpec,
+    out: str | Path | None = None,
+    *,
+    ray: bool = False,
+    address: str | None = None,
+    workers: int | None = None,
+    on_done: Callable[[dict[str, Any]], None] | None = None,
+) -> SweepResult:
+    spec = experiment if isinstance(experiment, ExperimentSpec) else load_experiment(experiment)
+    out_dir = Path(out) if out is not None else Path("sweeps") / spec.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    trials = expand(spec)
+    n_workers = workers or spec.runner.workers
+    mode: Mode = "ray" if ray else ("pool" if n_workers > 1 else "serial")
+    outcome = run_trials(
+        trials,
+        out_dir,
+        mode=mode,
+        workers=n_workers,
+        retries=spec.runner.retries,
+        num_cpus=spec.runner.num_cpus,
+        num_gpus=spec.runner.num_gpus,
+        address=address,
+        on_done=on_done,
+    )
+    methods = [m.name for m in spec.methods]
+    results = result_rows(outcome.rows, methods)
+    pairs = pair_rows(
+        outcome.rows, methods, spec.compare, samples=spec.bootstrap_samples, seed=spec.stats_seed
+    )
+    files = write_tables(out_dir, results, pairs, outcome.rows, outcome.failures, title=spec.name)
+    result = SweepResult(out_dir, results, pairs, outcome.rows, outcome.failures, outcome.ran, files)
+    if spec.transfer is not None and (spec.transfer.tasks or spec.transfer.forwards):
+        from dlpo.experiments.transfer import run_transfer
+
+        result.transfer, tfiles = run_transfer(spec, trials, outcome.rows, out_dir)
+        result.files.update(tfiles)
+    return result
