@@ -16,14 +16,16 @@ import typer
 
 from dlpo.errors import ConfigError
 
-# Quick-run sizes used for the demo task when the flags are not given (measured: see README of
-# benchmarks/step_cost.py and the H4 report): 4 steps of batch 3, val 8, test 12, acceptance 6.
+# Quick-run sizes for the demo task when the flags are not given (see the H4 report for the
+# measurement): 4 steps of batch 3, val 6, test 10, acceptance subset 5, shorter critiques.
 QUICK_DEMO: dict[str, Any] = {
     "steps": 4,
-    "val_limit": 8,
-    "test_limit": 12,
-    "acceptance_set": 6,
+    "val_limit": 6,
+    "test_limit": 10,
+    "acceptance_set": 5,
     "forward_max_tokens": 160,
+    "critique_max_tokens": 150,
+    "reduction_max_tokens": 200,
 }
 
 Opt = typer.Option
