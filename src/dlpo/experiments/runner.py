@@ -94,7 +94,7 @@ def run_trials(
     results: dict[str, dict[str, Any]] = {}
     errors: dict[str, dict[str, Any]] = {}
     try:
-        for _attempt in range(retries + 1):
+        for attempt in range(retries + 1):
             if not pending:
                 break
             done = submit.map(pending, sweep)
@@ -106,7 +106,7 @@ def run_trials(
                     if on_done is not None:
                         on_done(row)
                 else:
-                    errors[trial.id] = _failure(trial, exc)
+                    errors[trial.id] = {**_failure(trial, exc), "attempts": attempt + 1}
                     again.append(trial)
             pending = again
     finally:

@@ -69,12 +69,13 @@ def train_config(
 
 
 def expand(spec: ExperimentSpec) -> list[Trial]:
-    trials = []
-    for t in spec.tasks:
-        for e in spec.engines:
-            for m in spec.methods:
-                seeds = spec.seeds[:1] if m.method == "human" else spec.seeds
-                for seed in seeds:
+    trials = []  # seed-major: a sweep cut short still has every method for its first seeds
+    for seed in spec.seeds:
+        for t in spec.tasks:
+            for e in spec.engines:
+                for m in spec.methods:
+                    if m.method == "human" and seed != spec.seeds[0]:
+                        continue
                     config = train_config(spec, m, t, e, seed)
                     digest = hashlib.sha1(json.dumps(config, sort_keys=True).encode()).hexdigest()[:8]
                     tid = _safe(f"{m.name}__{t.name}__{e.label}__s{seed}") + f"-{digest}"

@@ -1,0 +1,45 @@
+"""Statistics against hand-computed cases."""
+
+import math
+
+import pytest
+
+from dlpo.experiments.stats import mean_std, paired_bootstrap, sign_test
+
+
+def test_mean_std_sample_std():
+    m, s = mean_std([0.5, 0.7, 0.9])
+    assert m == pytest.approx(0.7) and s == pytest.approx(0.2)  # sqrt((0.04 + 0 + 0.04) / 2)
+    assert mean_std([0.3]) == (0.3, 0.0)
+    assert all(math.isnan(x) for x in mean_std([]))
+
+
+def test_sign_test_exact_binomial():
+    # 3 wins, 0 losses: p = 2 * (1/8) = 0.25
+    r = sign_test([0.9, 0.8, 0.7], [0.5, 0.5, 0.5])
+    assert (r.wins, r.losses, r.ties, r.p_value) == (3, 0, 0, pytest.approx(0.25))
+    # 5 wins 1 loss 1 tie: n=6, k=1: 2 * (1 + 6) / 64 = 0.21875
+    a = [1, 1, 1, 1, 1, 0, 0.5]
+    b = [0, 0, 0, 0, 0, 1, 0.5]
+    r = sign_test(a, b)
+    assert (r.wins, r.losses, r.ties) == (5, 1, 1) and r.p_value == pytest.approx(0.21875)
+    assert sign_test([1, 0], [0, 1]).p_value == 1.0
+    assert sign_test([0.5], [0.5]).p_value == 1.0
+
+
+def test_paired_bootstrap_constant_difference_and_identical():
+    r = paired_bootstrap([1, 1, 1, 1], [0, 0, 0, 0], samples=500, seed=3)
+    assert (r.delta, r.ci_low, r.ci_high, r.p_value) == (1.0, 1.0, 1.0, 0.0)
+    r = paired_bootstrap([1, 0, 1], [1, 0, 1], samples=200)
+    assert r.delta == 0.0 and r.p_value == 1.0
+
+
+def test_paired_bootstrap_is_seeded_and_brackets_the_delta():
+    a = [1, 0, 1, 1, 0, 1, 1, 0, 1, 1]
+    b = [0, 0, 1, 0, 0, 1, 0, 0, 1, 0]
+    r1, r2 = paired_bootstrap(a, b, samples=1000, seed=7), paired_bootstrap(a, b, samples=1000, seed=7)
+    assert r1 == r2
+    assert r1.delta == pytest.approx(0.4)
+    assert r1.ci_low <= 0.4 <= r1.ci_high and r1.ci_low > 0  # every diff is >= 0, four are +1
+    with pytest.raises(ValueError):
+        paired_bootstrap([1], [1, 0])
