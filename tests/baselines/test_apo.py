@@ -144,3 +144,22 @@ def test_apo_refuses_techniques(sums, tmp_path):
 
 def test_trainconfig_without_method_options_keeps_old_json():
     assert "method_options" not in TrainConfig().to_json()
+
+
+def test_apo_and_human_are_presets_without_techniques():
+    from dlpo.optim.presets import resolve_recipe
+
+    assert resolve_recipe("apo").name == "apo" and resolve_recipe("apo").techniques == []
+    assert resolve_recipe("human").name == "human"
+    with pytest.raises(ConfigError, match="its own method"):
+        resolve_recipe("apo", techniques="tsa")
+    with pytest.raises(ConfigError, match="apo"):
+        resolve_recipe("nope")
+
+
+def test_cli_config_values_for_preset_apo():
+    from dlpo.cli.optimize import config_values
+
+    values = config_values({"preset": "apo", "task": "demo"})
+    assert values["recipe"].name == "apo"
+    assert TC.build(**values).recipe.name == "apo"

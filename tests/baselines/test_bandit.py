@@ -64,7 +64,7 @@ async def test_successive_rejects_drops_worst_each_phase_and_respects_budget():
     assert [t["rejected"] for t in sel.trace] == [3, 0, 2]
     # every surviving arm has n_k samples at the end of phase k: schedule [6, 8, 12]
     assert [s.n for s in sel.stats] == [8, 12, 12, 6]
-    assert sel.evaluations == 38 <= 40
+    assert sel.evaluations == 38  # <= the budget of 40
     assert log == [([0, 1, 2, 3], 6), ([0, 1, 2], 2), ([1, 2], 4)]
 
 

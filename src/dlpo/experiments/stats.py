@@ -42,8 +42,8 @@ def paired_bootstrap(
     diffs = [x - y for x, y in zip(a, b)]
     rng = random.Random(seed)
     stats = sorted(sum(diffs[rng.randrange(n)] for _ in range(n)) / n for _ in range(samples))
-    lo = stats[int(math.floor(alpha / 2 * (samples - 1)))]
-    hi = stats[int(math.ceil((1 - alpha / 2) * (samples - 1)))]
+    lo = stats[math.floor(alpha / 2 * (samples - 1))]
+    hi = stats[math.ceil((1 - alpha / 2) * (samples - 1))]
     le = sum(s <= 0 for s in stats) / samples
     ge = sum(s >= 0 for s in stats) / samples
     return BootstrapResult(sum(diffs) / n, lo, hi, min(1.0, 2 * min(le, ge)), n, samples)

@@ -14,6 +14,7 @@ import csv
 import io
 import itertools
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from dlpo.experiments.stats import mean_std, paired_bootstrap, sign_test
 
 
 def _f(x: float | None, digits: int = 3) -> str:
-    return "-" if x is None or x != x else f"{x:.{digits}f}"
+    return "-" if x is None or math.isnan(x) else f"{x:.{digits}f}"
 
 
 def result_rows(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> list[dict[str, Any]]:
@@ -126,8 +127,10 @@ def pair_rows(
 def markdown(results: Sequence[dict[str, Any]], pairs: Sequence[dict[str, Any]], title: str = "") -> str:
     lines = [f"## {title}", ""] if title else []
     lines += [
-        "| task | engine | method | n | best-val prompt test (mean ± std) | last prompt test | start test "
-        "| per-seed (best) | calls | tokens | $ | wall s |",
+        (
+            "| task | engine | method | n | best-val prompt test (mean ± std) | last prompt test | start test "
+            "| per-seed (best) | calls | tokens | $ | wall s |"
+        ),
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:

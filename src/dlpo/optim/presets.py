@@ -35,6 +35,9 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "dlpo": ("tlrd", "tsa", "tcl", "tregu"),
     **{t: (t,) for t in TECHNIQUES},
 }
+# Methods other than the textual-gradient loop, run by `fit` through `dlpo.baselines`
+# (APO/ProTeGi; the human-prompt baseline evaluates a given prompt).
+METHOD_PRESETS = ("apo", "human")
 
 
 class Recipe(BaseModel):
@@ -112,8 +115,12 @@ def resolve_recipe(
     """The recipe of `preset` (default "dlpo"); `techniques` (list or comma-separated) replaces the
     preset's technique list; `overrides` set recipe fields (None values are ignored, so CLI flags
     that were not given can be passed straight through)."""
+    if preset is not None and preset.lower() in METHOD_PRESETS:
+        if techniques is not None or any(v is not None for v in overrides.values()):
+            raise ConfigError(f"preset {preset!r} is its own method: it takes no techniques or recipe options")
+        return Recipe(name=preset.lower(), techniques=[])
     if preset is not None and preset.lower() not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
+        raise ConfigError(f"unknown preset {preset!r}; allowed: {', '.join([*PRESETS, *METHOD_PRESETS])}")
     base = (preset or ("custom" if techniques is not None else "dlpo")).lower()
     names = list(PRESETS.get(base, ()))
     if techniques is not None:
