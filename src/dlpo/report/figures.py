@@ -145,7 +145,7 @@ def cost_figure(run: RunData) -> str:
             fontsize=7,
         )
     ax.set_xlabel("tokens")
-    ax.set_xlim(0, max([p + c for p, c in zip(prompt, completion, strict=True)] or [1]) * 1.45)
+    ax.set_xlim(0, max([p + c for p, c in zip(prompt, completion, strict=True)] or [1]) * 1.7)
     ax.legend(fontsize=7, loc="lower right")
     return to_data_uri(fig)
 
