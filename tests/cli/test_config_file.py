@@ -7,6 +7,7 @@ import json
 import pytest
 
 from dlpo.cli.app import main
+from dlpo.cli.optimize import QUICK_DEMO
 from dlpo.config_file import allowed_keys, merge_with_flags, read_config_file
 from dlpo.errors import ConfigError
 from dlpo.train import TrainConfig
@@ -36,7 +37,7 @@ def test_yaml_sets_every_kind_of_key(tmp_path):
         2,
     )
     assert (c.critique_max_tokens, c.forward_max_tokens) == (99, 77)
-    assert c.budget.max_calls == 40 and c.budget.max_usd == 1.5 and c.val_limit == 8  # quick demo default
+    assert c.budget.max_calls == 40 and c.budget.max_usd == 1.5 and c.val_limit == QUICK_DEMO["val_limit"]  # quick demo default
 
 
 def test_flags_override_the_file(tmp_path):
