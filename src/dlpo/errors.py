@@ -28,6 +28,14 @@ class EngineError(DlpoError):
     exit_code = 1
 
 
+class EngineInputError(EngineError):
+    """The engine refused what the user gave it: a bad API key (401/403), an unknown model or wrong
+    base URL (404), a request longer than the context window (400), or a server that could not be
+    reached at all before any call succeeded. An input error (exit code 2), not a run failure."""
+
+    exit_code = 2
+
+
 class BudgetExceeded(DlpoError):
     """A configured budget (calls, tokens, money) would be exceeded; work stopped cleanly."""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dlpo.engines.base import Engine, run_sync
-from dlpo.errors import BudgetExceeded
+from dlpo.errors import BudgetExceeded, DlpoError
 from dlpo.evaluation import EvalResult, evaluate
 from dlpo.optim.loss import textual_loss
 from dlpo.runs.events import EventCallback
@@ -120,6 +120,7 @@ async def afit(
         on_event=on_event,
         use_cache=cache,
     )
+    input_error = False
     try:
         if s.finished and (saved := s.run.read_result()) is not None:
             return FitResult.from_dict(saved)  # resuming a finished run: nothing left to do
@@ -136,8 +137,13 @@ async def afit(
             result = _result(s, stopped="budget", message=str(exc))
             s.run.write_result(result.to_dict())
             return result
+    except DlpoError as exc:
+        input_error = exc.exit_code == 2  # e.g. a bad API key or unknown model on the first call
+        raise
     finally:
         await s.aclose()
+        if input_error:
+            s.discard_if_unstarted()  # so no half-made run is left for a later --resume to misread
 
 
 def _method_runner(config: TrainConfig | None, resume: str | Path | None) -> Any:

@@ -86,7 +86,7 @@ def test_a_key_echoed_by_the_server_stays_out(tmp_path, server, monkeypatch, cap
             str(run),
         ]
     )
-    assert code == 1  # an authentication failure is a run failure
+    assert code == 2  # a bad API key is an input error (EngineInputError)
     out = capsys.readouterr()
     assert "401" in out.err or "API key" in out.err
     assert "SECRET123" not in out.out + out.err

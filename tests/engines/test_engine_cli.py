@@ -52,7 +52,7 @@ def test_chat_bad_spec_is_one_line(capsys):
 
 def test_chat_server_error_exit_code(fake_openai, capsys):
     spec = f"openai:{fake_openai.plan('m-cli401', '401')}@{fake_openai.base_url}"
-    assert main(["chat", "--engine", spec, "--no-cache", "hi"]) == 1
+    assert main(["chat", "--engine", spec, "--no-cache", "hi"]) == 2  # a bad key is an input error
     assert "401 Unauthorized" in capsys.readouterr().err
 
 

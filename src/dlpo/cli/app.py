@@ -48,15 +48,27 @@ def main(argv: list[str] | None = None) -> int:
         typer.secho("interrupted", err=True)
         return 130
     except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
+        aborts, usage_errors = _click_classes()
+        if isinstance(exc, aborts):
             return 1
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, usage_errors):
             exc.show()
             return 2
         raise
     return 0
+
+
+def _click_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(Abort, ClickException) classes of click and of the copy newer typer vendors as typer._click."""
+    import click
+
+    aborts: list[type] = [click.exceptions.Abort]
+    errors: list[type] = [click.ClickException]
+    vendored = getattr(typer, "_click", None)
+    if vendored is not None:
+        aborts.append(vendored.exceptions.Abort)
+        errors.append(vendored.exceptions.ClickException)
+    return tuple(aborts), tuple(errors)
 
 
 if __name__ == "__main__":

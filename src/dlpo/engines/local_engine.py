@@ -21,7 +21,7 @@ from typing import Any
 
 from dlpo.engines.base import ChatRequest, Completion
 from dlpo.engines.models import MODELS, ensure_model
-from dlpo.errors import EngineError, ModelInstallError
+from dlpo.errors import EngineInputError, ModelInstallError
 
 INSTALL_HINT = "llama-cpp-python is not installed: install the 'local' extra with scripts/setup.sh"
 
@@ -157,7 +157,7 @@ class LocalEngine:
                     seed=(request.seed if request.seed is not None else self.seed) + request.sample_index,
                 )
             except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window of 4096"
-                raise EngineError(f"{self.cache_id}: {' '.join(str(exc).split())}") from None
+                raise EngineInputError(f"{self.cache_id}: {' '.join(str(exc).split())}") from None
             latency = time.perf_counter() - start
         choice = result["choices"][0]
         usage = result.get("usage") or {}

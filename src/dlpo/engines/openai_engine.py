@@ -19,10 +19,12 @@ from urllib.parse import urlparse
 
 from dlpo.engines.base import ChatRequest, Completion
 from dlpo.engines.retry import Backoff, parse_retry_after
-from dlpo.errors import EngineError
+from dlpo.errors import EngineError, EngineInputError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+# 4xx statuses that mean the user's key, model, URL or request is wrong (EngineInputError, exit 2).
+_INPUT_STATUSES = frozenset({400, 401, 403, 404})
 _CONTEXT_HINTS = ("context length", "context_length", "maximum context", "context size", "too many tokens")
 
 
@@ -73,6 +75,7 @@ class OpenAIEngine:
         self._client: Any = None
         self._semaphore: asyncio.Semaphore | None = None
         self.attempts = 0  # total HTTP attempts made (tests and diagnostics)
+        self._reached = False  # a reply (any HTTP status) came back at least once
 
     @property
     def cache_id(self) -> str:
@@ -124,7 +127,12 @@ class OpenAIEngine:
                     self.backoff.delay(attempt) if exc.wait is None else min(exc.wait, self.max_retry_after)
                 )
                 await self._sleep(wait)
-        raise EngineError(f"{self.cache_id}: gave up after {attempts} attempts; last error: {last}")
+        message = f"{self.cache_id}: gave up after {attempts} attempts; last error: {last}"
+        if not self._reached and last.startswith("connection error"):
+            # Never reached at all: a wrong URL or a server that is not running (user input);
+            # a server that answered before and died mid-run is a run failure (EngineError).
+            raise EngineInputError(f"{message}; is the server running at {self.base_url}?")
+        raise EngineError(message)
 
     async def _attempt(self, client: Any, request: ChatRequest) -> Completion:
         import openai
@@ -149,14 +157,17 @@ class OpenAIEngine:
         except openai.APIConnectionError as exc:
             raise _Retryable(f"connection error: {self._redact(_first_line(exc))}") from None
         except openai.APIStatusError as exc:
+            self._reached = True
             status = exc.status_code
             cause = f"{status} {_phrase(status)}"
             if status in (408, 429) or status >= 500:
                 wait = parse_retry_after(exc.response.headers) if status == 429 else None
                 raise _Retryable(cause, wait) from None
-            raise EngineError(f"{self.cache_id}: {cause} — {self._hint(status, exc)}") from None
+            error = EngineInputError if status in _INPUT_STATUSES else EngineError
+            raise error(f"{self.cache_id}: {cause} — {self._hint(status, exc)}") from None
         except openai.APIError as exc:  # e.g. a reply that is not valid JSON
             raise _Retryable(f"bad reply: {self._redact(_first_line(exc))}") from None
+        self._reached = True
         latency = time.perf_counter() - start
         return self._completion(response, latency)
 

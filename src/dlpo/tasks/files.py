@@ -145,6 +145,8 @@ def load_task_file(
     rows = read_rows(path)
     if not rows:
         raise DataError(f"{path}: no examples in the file")
+    if id_col is None and all("id" in record for _, record in rows):
+        id_col = "id"  # a file whose rows all carry ids keeps them (and duplicates are refused)
     examples: list[tuple[Example, str | None]] = []
     seen: dict[str, int] = {}
     for index, (line, record) in enumerate(rows):

@@ -53,6 +53,21 @@ class Session:
     finished: bool = False  # test evaluation done and result.json written
     resumed: bool = False
     owned: list[Engine] = field(default_factory=list)  # engines we built (closed at the end)
+    created: bool = False  # this session made the run folder (a new run, not a resume)
+
+    def discard_if_unstarted(self) -> bool:
+        """Remove the run folder this session created if nothing was checkpointed yet (an input
+        error on the first calls): it holds no progress, only a config a --resume would reuse."""
+        if not self.created or self.run.checkpoint_path.exists():
+            return False
+        for child in self.run.path.iterdir():
+            if child.is_file():
+                child.unlink()
+        try:
+            self.run.path.rmdir()
+        except OSError:
+            return False
+        return True
 
     def checkpoint(self) -> None:
         save_checkpoint(
@@ -200,6 +215,7 @@ async def open_session(
         schedulers=[],
         sampler=BatchSampler(len(train), config.batch_size, config.seed),
         owned=owned,
+        created=resume is None,
     )
     session.optimizer, session.schedulers = build_optimizer(
         config.recipe, prompt, backward, score_fn=session.score, seed=config.seed
