@@ -41,9 +41,11 @@ class TextualLoss:
         *,
         critique_max_tokens: int = 200,
         reduction_max_tokens: int = 300,
+        critique_correct: bool = False,
     ) -> Gradient:
-        """Critique all examples (one concurrent batch, role "backward"), reduce them in one call,
-        set and return `self.prompt.grad`. Engine errors propagate."""
+        """Critique the wrong examples (all with `critique_correct`; one concurrent batch, role
+        "backward"), reduce two or more critiques in one call, set and return `self.prompt.grad`.
+        Engine errors propagate."""
         snapshot = Prompt(self.prompt_text, role_description=self.prompt.role_description)
         grad = await compute_gradient(
             client,
@@ -52,6 +54,7 @@ class TextualLoss:
             self.result,
             critique_max_tokens=critique_max_tokens,
             reduction_max_tokens=reduction_max_tokens,
+            critique_correct=critique_correct,
         )
         self.prompt.grad = grad
         return grad

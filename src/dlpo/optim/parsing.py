@@ -30,11 +30,16 @@ _LEAK_TAGS = re.compile(r"<\s*/?\s*(?:FEEDBACK|PAST_FEEDBACK|DROPOUT|BETTER_VAR|
 MIN_SHINGLE = 8  # words per shingle when looking for pasted passages
 LONG_RUN = 25  # a run this many words long copied from the feedback is a paste, not a quoted suggestion
 # Critique language: the critic talks *about* the prompt and the model's answers; a prompt talks to the model.
+# The last alternatives are the wording of the gradient's scorer facts (gradient.batch_facts).
 _CRITIQUE_TALK = re.compile(
     r"\b(?:the (?:system )?prompt (?:should|does not|doesn't|needs to|must be)|expected answer (?:is|was)"
-    r"|the model(?:'s)? (?:answer|response|answered|responded|output)|the scorer)\b",
+    r"|the model(?:'s)? (?:answer|response|answered|responded|output)|the scorer"
+    r"|answers? (?:were|was) (?:wrong|correct)|the reply (?:wrote|was|is)|in \d+ wrong|\d+ wrong:)",
     re.IGNORECASE,
 )
+# The gradient's suggested instructions follow this header (gradient.gradient_text). They are written
+# to be copied into the prompt, so only the feedback *above* the header counts as pasteable prose.
+SUGGESTIONS_HEADER = "Suggested instructions for the prompt:"
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,16 @@ def _pasted(passage: str, candidate: str, current: str, share: float) -> bool:
     return len(copied) >= share * len(shingles)
 
 
+def feedback_prose(feedback: str) -> str:
+    """The part of the feedback a candidate must not paste: everything but the suggested instructions
+    (the bullet lines after SUGGESTIONS_HEADER, which the optimizer is asked to work in)."""
+    head, sep, tail = feedback.partition(SUGGESTIONS_HEADER)
+    if not sep:
+        return feedback
+    rest = [ln for ln in tail.splitlines() if ln.strip() and not ln.lstrip().startswith(("-", "*", "•"))]
+    return "\n".join([head.strip(), *rest]).strip()
+
+
 def reject_reason(
     candidate: str,
     *,
@@ -171,9 +186,11 @@ def reject_reason(
 
     `sources` are the batch texts the backward model saw (questions, model answers, expected
     answers): a candidate that pastes one of them in (verbatim, or half of its 8-word shingles) is
-    rejected. The feedback is rejected when pasted at large (40% of its shingles, or a run of 25
-    words), or when the candidate speaks the critic's language ("the system prompt should", "the
-    expected answer is"); quoting one suggested instruction from it is what the optimizer should do.
+    rejected. The feedback's prose (facts, critique text: everything but the suggested-instruction
+    bullets, see `feedback_prose`) is rejected when pasted at large (40% of its shingles, or a run of
+    25 words), and so is a candidate that speaks the critic's language ("the system prompt should",
+    "the expected answer is", "answers were wrong"); copying the suggested instructions is what the
+    optimizer should do.
     """
     if not candidate.strip():
         return "empty: the candidate prompt is empty"
@@ -189,9 +206,10 @@ def reject_reason(
             return (
                 f"pasted example: the candidate contains batch text #{k + 1} (a question or answer) verbatim"
             )
-    if feedback and (
-        _pasted(feedback, candidate, current, share=0.4)
-        or (_shingles(feedback, LONG_RUN) & _shingles(candidate, LONG_RUN)) - _shingles(current, LONG_RUN)
+    prose = feedback_prose(feedback)
+    if prose and (
+        _pasted(prose, candidate, current, share=0.4)
+        or (_shingles(prose, LONG_RUN) & _shingles(candidate, LONG_RUN)) - _shingles(current, LONG_RUN)
     ):
         return "pasted feedback: the candidate contains the feedback text"
     talk = _CRITIQUE_TALK.search(candidate)
@@ -214,8 +232,9 @@ REASK_HINTS = {
     "too": "Your previous prompt was too long. Keep the new prompt short.",
     "pasted example": "Your previous reply copied a training question or answer into the prompt. Write general "
     "instructions only, with no specific question or answer.",
-    "pasted feedback": "Your previous reply copied the feedback into the prompt. The feedback is advice for you, "
-    "not prompt text: turn it into short instructions addressed to the model, such as 'Show each step.'",
+    "pasted feedback": "Your previous reply copied facts or critique from the feedback into the prompt. The facts "
+    "are for you, not prompt text: write only instructions addressed to the model, such as the suggested "
+    "instructions.",
     "repetitive": "Your previous prompt repeated the same text. Write each instruction once.",
 }
 

@@ -3,7 +3,9 @@
 Layout (user message), following the reference order: the role description, the feedback (the
 textual gradient), the technique sections in the order TCL -> TMnt -> TDO -> TRegu -> TLR (other
 techniques after them), the full current prompt between <VARIABLE> tags, and the output-format
-instruction. The system prompt is short and direct: small models follow that better.
+instruction. Everything is short and direct: small models follow that better. The feedback is
+the gradient (scorer facts + suggested instructions, see gradient.py); the format instruction asks
+for those instructions worked into the prompt as sentences addressed to the model.
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ from dlpo.engines.base import ChatRequest
 from dlpo.optim.base import RequestSection
 
 OPTIMIZER_SYSTEM = (
-    "You improve system prompts for language models. Apply the feedback and reply with the complete new "
-    "prompt between <IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>."
+    "You write system prompts for a language model. Reply with only the complete new system prompt between "
+    "<IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>."
 )
 
 SECTION_ORDER = ("tcl", "tmnt", "tdo", "tregu", "tlr")
 
 FORMAT_INSTRUCTION = (
-    "Write the complete improved prompt between <IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>. Write it as "
-    "instructions addressed to the model (for example 'Show each step.'). Inside the tags put only the prompt "
-    "text: no explanation, no questions, answers or feedback sentences, and no <VARIABLE> tags."
+    "Write the new system prompt: the current prompt with the suggested instructions worked in, every sentence "
+    "an instruction to the model (for example 'Read the question carefully.'). Leave out the facts, "
+    "questions, names and numbers of the feedback. Reply with only the complete new prompt between "
+    "<IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>."
 )
 
 
@@ -50,9 +53,9 @@ def build_update_message(
 ) -> str:
     """The user message of the update request."""
     blocks = [
-        f"You are improving this variable: a {role_description}.",
+        f"You are improving a {role_description}.",
         (
-            "Feedback on the current prompt, from its answers to a batch of training questions:\n"
+            "Feedback from the current prompt's answers to a batch of training questions:\n"
             f"<FEEDBACK>\n{feedback.strip()}\n</FEEDBACK>"
         ),
     ]
