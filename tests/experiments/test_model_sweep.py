@@ -5,6 +5,7 @@ import json
 import pytest
 
 from dlpo.experiments.spec import parse_experiment
+from dlpo.runs.events import read_events
 from dlpo.sweep import sweep
 
 pytestmark = pytest.mark.model
@@ -52,10 +53,15 @@ def test_tiny_apo_run_on_the_real_model(tmp_path, small_model_path):
     assert not out.failures, out.failures
     [row] = out.trials
     assert row["steps"] == 1 and row["calls"] > 0 and 0.0 <= row["best_test"] <= 1.0
-    roles = json.loads((tmp_path / "apo" / "trials" / row["id"] / "result.json").read_text())["usage"][
-        "roles"
-    ]
-    assert {"forward", "selection", "validation", "test"} <= set(roles)
+    run = tmp_path / "apo" / "trials" / row["id"]
+    roles = json.loads((run / "result.json").read_text())["usage"]["roles"]
+    assert {"forward", "validation", "test"} <= set(roles)
+    events = read_events(run / "events.jsonl")
+    [expansion] = [e for e in events if e["type"] == "apo_expansion"]
+    [selection] = [e for e in events if e["type"] == "apo_selection"]
+    if expansion["batch_score"] < 1.0:  # an error: the backward model was asked for reasons
+        assert roles["backward"]["requests"] == 1 and expansion["gradients"]
+    assert selection["beam"] == [selection["candidates"][i] for i in selection["kept"]]
 
 
 def test_tiny_tgd_vs_dlpo_table_on_demo(tmp_path, small_model_path):

@@ -145,7 +145,9 @@ class APO:
         )
         pairs: list[tuple[list[ExampleResult], str]] = []
         for group, reply in zip(groups, replies):
-            for reason in P.parse_items(reply.text, reply.finish_reason, limit=o.gradients_per_error):
+            for reason in P.parse_items(
+                reply.text, reply.finish_reason, limit=o.gradients_per_error, keep_truncated=True
+            ):
                 pairs.append((group, reason))
                 exp.gradients.append(reason)
         if pairs:

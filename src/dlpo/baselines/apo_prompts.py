@@ -91,13 +91,17 @@ def _clean(item: str) -> str:
     return text
 
 
-def parse_items(reply: str, finish_reason: str = "stop", limit: int | None = None) -> list[str]:
+def parse_items(
+    reply: str, finish_reason: str = "stop", limit: int | None = None, keep_truncated: bool = False
+) -> list[str]:
     """The <START>...<END> items of a reply (an unclosed last item counts unless the reply was cut
-    off). Without tags, the reply's first paragraph is one item. Empty and looping items are dropped."""
+    off). Without tags, the reply's first paragraph is one item. Empty and looping items are dropped.
+    `keep_truncated` keeps a cut-off item (fine for a reason, not for a prompt)."""
     items = [m.group(1) for m in _ITEM.finditer(reply)]
-    if items and finish_reason == "length" and not re.search(r"<\s*/?\s*END\s*>\s*$", reply.strip()):
+    cut = finish_reason == "length" and not keep_truncated
+    if items and cut and not re.search(r"<\s*/?\s*END\s*>\s*$", reply.strip()):
         items = items[:-1]  # the last item was cut off mid-way
-    if not items and finish_reason != "length":
+    if not items and not cut:
         first = reply.strip().split("\n\n")[0]
         items = [first] if first else []
     out = []
