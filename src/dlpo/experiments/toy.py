@@ -40,14 +40,22 @@ def reply(request: ChatRequest) -> str:
 
 
 class ToyEngine:
+    """`strong=True`: a second toy forward model that never errs (for transfer tests)."""
+
+    def __init__(self, strong: bool = False) -> None:
+        self.strong = strong
+
     @property
     def cache_id(self) -> str:
-        return "toy:sums"
+        return "toy:strong" if self.strong else "toy:sums"
 
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         out = []
         for r in requests:
             text = reply(r)
+            if self.strong and text.startswith("The sum is computed."):
+                m = _SUM.search(r.messages[-1].content)
+                text = f"The sum is computed.\nAnswer: {int(m.group(1)) + int(m.group(2))}" if m else text
             out.append(
                 Completion(
                     text,
@@ -65,6 +73,10 @@ class ToyEngine:
 
 def engine() -> ToyEngine:
     return ToyEngine()
+
+
+def strong_engine() -> ToyEngine:
+    return ToyEngine(strong=True)
 
 
 def write_task(path: str | Path, n: int = 24, seed: int = 0) -> Path:
