@@ -52,10 +52,18 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, aborts):
             return 1
         if isinstance(exc, usage_errors):
-            exc.show()
+            typer.secho(f"error: {_usage_line(exc)}", err=True, fg=typer.colors.RED)
             return 2
         raise
     return 0
+
+
+def _usage_line(exc: Exception) -> str:
+    """A click usage error as one line: the command, the problem and where to find help."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "dlpo"
+    message = " ".join(exc.format_message().split()) if hasattr(exc, "format_message") else str(exc)
+    return f"{command}: {message} (see `{command} --help`)"
 
 
 def _click_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
@@ -64,10 +72,11 @@ def _click_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
 
     aborts: list[type] = [click.exceptions.Abort]
     errors: list[type] = [click.ClickException]
-    vendored = getattr(typer, "_click", None)
-    if vendored is not None:
-        aborts.append(vendored.exceptions.Abort)
-        errors.append(vendored.exceptions.ClickException)
+    vendored = getattr(getattr(typer, "_click", None), "exceptions", None)
+    for name, found in (("Abort", aborts), ("ClickException", errors)):
+        cls = getattr(vendored, name, None)
+        if isinstance(cls, type):
+            found.append(cls)
     return tuple(aborts), tuple(errors)
 
 

@@ -114,7 +114,10 @@ def optimize(
         values = config_values(flags, base=saved)
         if any(v is not None for v in recipe_flags.values()):
             values["recipe"] = {**values.get("recipe", saved["recipe"]), **_given(recipe_flags)}
-        train_config = TrainConfig.from_json({**saved, **values, **extra})
+        try:
+            train_config = TrainConfig.from_json({**saved, **values, **extra})
+        except ConfigError as exc:
+            raise ConfigError(f"{RunDir.open(resume).config_path}: {exc}") from None
     else:
         from dlpo.config_file import merge_with_flags, read_config_file
 

@@ -93,7 +93,9 @@ class OpenAIEngine:
             return key
         if is_local_url(self.base_url):
             return "sk-no-key"
-        raise EngineError(f"{self.cache_id}: no API key: set the environment variable {self.api_key_env}")
+        raise EngineInputError(
+            f"{self.cache_id}: no API key: set the environment variable {self.api_key_env}"
+        )
 
     def _state(self) -> tuple[Any, asyncio.Semaphore]:
         """The SDK client and semaphore of the running loop (both are bound to one event loop)."""
