@@ -92,7 +92,9 @@ class StepPrinter:
                 print(f"    critique {k}:\n{_indent(crit)}")
         print(f"    gradient:\n{_indent(grad.get('text') or '')}")
         for k, p in enumerate(parse, start=1):
-            print(f"    reply {k}: method={p.get('method')} finish={p.get('finish_reason')} -> {p.get('reason')}")
+            print(
+                f"    reply {k}: method={p.get('method')} finish={p.get('finish_reason')} -> {p.get('reason')}"
+            )
         if self.verbose or not row["usable"]:
             for k, raw in enumerate(cand.get("raw_replies", []), start=1):
                 print(f"    raw reply {k}: {_short(raw, 600)}")

@@ -2,7 +2,16 @@
 and how the rejection rules treat a candidate built from them."""
 
 from dlpo.evaluation import ExampleResult
-from dlpo.optim.gradient import batch_facts, clean_suggestions, gradient_text, mask_numbers, observations
+from dlpo.optim.facts import (
+    HINTS,
+    batch_facts,
+    clean_suggestions,
+    echoes,
+    fix_hints,
+    mask_numbers,
+    observations,
+)
+from dlpo.optim.gradient import gradient_text
 from dlpo.optim.parsing import SUGGESTIONS_HEADER, feedback_prose, reject_reason
 from dlpo.tasks.base import Example, Score
 
@@ -77,4 +86,28 @@ def test_copying_suggestions_is_accepted_but_pasting_facts_is_rejected():
 
 
 def test_observation_of_a_bare_answer():
-    assert observations(item("Answer: 22", answer="22")) == ["the reply gave only the answer, with no working"]
+    assert observations(item("Answer: 22", answer="22")) == [
+        "the reply gave only the answer, with no working"
+    ]
+
+
+def test_fix_hints_follow_the_observed_failures_most_frequent_first():
+    boxed = item(
+        "So the total is \\boxed{27}.", reason="no `Answer:` line (the reply ends with \\boxed{27} instead)"
+    )
+    right = item("Answer: 27", value=1.0, answer="27", reason="correct: answered 27")
+    hints = fix_hints([ANSWER_FIRST, ANSWER_FIRST, boxed, right])
+    assert hints[0] == HINTS["answer_first"] and HINTS["answer_in_working"] in hints
+    assert HINTS["no `Answer:` line"] in hints and HINTS["boxed"] in hints
+    assert fix_hints([right]) == []
+    several = item("Answer: 3 or 4", reason="several numbers after `Answer:` (3, 4); give one")
+    assert HINTS["several numbers after `Answer:`"] in fix_hints([several])
+
+
+def test_suggestions_that_only_repeat_the_prompt_are_dropped():
+    prompt = "Answer it clearly and concisely, addressing the key points without unnecessary elaboration."
+    reply = (
+        "- Make sure the answer is clear and concise.\n- Avoid unnecessary elaboration.\n- Check each step."
+    )
+    assert echoes("Avoid unnecessary elaboration in the answer.", prompt)
+    assert clean_suggestions(reply, [ANSWER_FIRST], prompt) == ["Check each step."]

@@ -1,6 +1,7 @@
 from conftest import SpyClient, user_text
 
 from dlpo.engines.scripted import ScriptedEngine
+from dlpo.optim.facts import HINTS
 from dlpo.optim.gradient import ALL_CORRECT, CORRECT_NOTE, CRITIC_SYSTEM, answer_excerpt
 from dlpo.optim.loss import textual_loss
 from dlpo.optim.parsing import SUGGESTIONS_HEADER
@@ -40,8 +41,7 @@ async def test_only_wrong_examples_are_critiqued_and_one_critique_needs_no_reduc
         "Sara had 10 pens",
         "Answer: 5",
         "Expected answer (given and correct): 6",
-        "Scorer: answered 5, expected 6",
-        "WRONG",
+        "The reply is WRONG. What went wrong: answered 5, expected 6; the reply gave only the answer, with no working.",
         "<SYSTEM_PROMPT>\nAnswer the question.\n</SYSTEM_PROMPT>",
         "End with 'Answer: <number>'.",
     ):
@@ -49,7 +49,8 @@ async def test_only_wrong_examples_are_critiqued_and_one_critique_needs_no_reduc
     # facts (numbers masked), then the cleaned suggestion under the header
     assert grad.text.startswith("1 of 3 answers were wrong.")
     assert "- 1 wrong: answered N, expected N" in grad.text and "2 correct" in grad.text
-    assert grad.text.endswith(f"{SUGGESTIONS_HEADER}\n{CRITIQUE}")
+    # the fix hint for the observed bare answer comes first, then the critic's instruction
+    assert grad.text.endswith(f"{SUGGESTIONS_HEADER}\n- {HINTS['bare_answer']}\n{CRITIQUE}")
     assert "6" not in grad.text.split(SUGGESTIONS_HEADER)[0]
     assert task.train[2].input in grad.sources and "Answer: 5" in grad.sources
 
@@ -63,7 +64,8 @@ async def test_two_critiques_are_reduced_and_meta_lines_dropped(task):
     reduction = user_text(engine.requests[-1])
     assert "2 of 3 answers were wrong" in reduction and reduction.count(CRITIQUE) == 2
     suggestions = grad.text.split(SUGGESTIONS_HEADER + "\n")[1].splitlines()
-    assert suggestions == ["- Show each step.", "- End with the answer line."]  # "The prompt should" dropped
+    # fix hint first, then the reduction's lines ("The prompt should ..." dropped)
+    assert suggestions == [f"- {HINTS['bare_answer']}", "- Show each step.", "- End with the answer line."]
 
 
 async def test_all_correct_batch_gives_the_facts_without_calls(task):

@@ -61,7 +61,14 @@ async def test_one_real_dlpo_step(small_model_path, large_model_path, tmp_path):
         assert report.outcome.score_before == loss.result.mean  # real baseline (not 0)
         assert prompt.text == (report.outcome.candidate if report.accepted else task.initial_prompt)
     roles = ledger.roles
-    assert roles["forward"].calls == 3 and roles["backward"].calls == 4
+    n_wrong = sum(not r.score.correct for r in loss.result.results)
+    # one critique per wrong example, one reduction when two or more were wrong
+    assert roles["forward"].calls == 3
+    assert (
+        roles["backward"].calls == n_wrong + (1 if n_wrong >= 2 else 0)
+        if n_wrong
+        else "backward" not in roles
+    )
     assert roles["optimizer"].calls == len(report.raw_replies)
     json.dumps(report.to_dict())
     json.dumps(opt.state_dict())

@@ -56,8 +56,10 @@ async def test_two_step_run_on_local_model(tmp_path, small_model_path, preset):
     if preset == "dlpo":  # scored on the 4-example acceptance set, with a TSA temperature
         assert all(d["temperature"] is not None for d in decisions if not d["failed"])
     usage = [e for e in events if e["type"] == "usage"][-1]["roles"]
-    assert {"forward", "backward", "optimizer", "validation", "test"} <= set(usage)
-    assert usage["backward"]["calls"] >= 2 * 3  # 2 critiques + 1 reduction per step
+    assert {"forward", "optimizer", "validation", "test"} <= set(usage)
+    # one critique per wrong example of each batch (+ a reduction when a batch has two wrong)
+    wrong = sum(sc < 1 for e in events if e["type"] == "forward_batch" for sc in e["scores"])
+    assert usage.get("backward", {}).get("calls", 0) >= wrong
     ckpt = json.loads((tmp_path / "run" / "checkpoint.json").read_text())
     assert ckpt["step"] == 2 and ckpt["loop_done"]
     saved = json.loads((tmp_path / "run" / "result.json").read_text())

@@ -23,9 +23,9 @@ OPTIMIZER_SYSTEM = (
 SECTION_ORDER = ("tcl", "tmnt", "tdo", "tregu", "tlr")
 
 FORMAT_INSTRUCTION = (
-    "Write the new system prompt: the current prompt with the suggested instructions worked in, every sentence "
-    "an instruction to the model (for example 'Read the question carefully.'). Leave out the facts, "
-    "questions, names and numbers of the feedback. Reply with only the complete new prompt between "
+    "Write the new system prompt: the current prompt with the suggested instructions worked in, and changed "
+    "where it conflicts with them. Every sentence is an instruction addressed to the model. Leave out the "
+    "facts, questions, names and numbers of the feedback. Reply with only the complete new prompt between "
     "<IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>."
 )
 
