@@ -26,6 +26,8 @@ def test_parse_items_tags_fallback_and_truncation():
     assert parse_items("Output: Be brief.\n\nmore") == ["Be brief."]
     assert parse_items("<START>a<END><START>cut off", finish_reason="length") == ["a"]
     assert parse_items("<START>a<END><START>a<END>") == ["a"]
+    echo = 'Write a system prompt for a language model. Your current prompt is:\n"Be brief."'
+    assert parse_items(echo) == []  # an echo of the request is not a prompt
     assert parse_items("The prompt is vague and", finish_reason="length") == []
     assert parse_items("The prompt is vague and", finish_reason="length", keep_truncated=True) == [
         "The prompt is vague and"

@@ -84,6 +84,14 @@ def paraphrase_request(prompt: str, max_tokens: int, sample_index: int, seed: in
     )
 
 
+# Phrases of our own requests: a small model that echoes the request is not proposing a prompt.
+_ECHO = re.compile(
+    r"my current prompt is|your current prompt is|gets the following examples wrong|generate a variation of"
+    r"|wrap each (?:reason|prompt|new instruction) with|<\s*/?\s*START\s*>",
+    re.IGNORECASE,
+)
+
+
 def _clean(item: str) -> str:
     text = _LABEL.sub("", item.strip()).strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
@@ -107,6 +115,6 @@ def parse_items(
     out = []
     for item in items:
         text = _clean(item)
-        if text and not has_repetition_loop(text) and text not in out:
+        if text and not has_repetition_loop(text) and not _ECHO.search(text) and text not in out:
             out.append(text)
     return out[:limit] if limit is not None else out
