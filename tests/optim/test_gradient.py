@@ -4,6 +4,7 @@ and how the rejection rules treat a candidate built from them."""
 from dlpo.evaluation import ExampleResult
 from dlpo.optim.facts import (
     HINTS,
+    OBSERVED,
     batch_facts,
     clean_suggestions,
     echoes,
@@ -111,3 +112,11 @@ def test_suggestions_that_only_repeat_the_prompt_are_dropped():
     )
     assert echoes("Avoid unnecessary elaboration in the answer.", prompt)
     assert clean_suggestions(reply, [ANSWER_FIRST], prompt) == ["Check each step."]
+
+
+def test_a_long_reply_that_stops_mid_way_was_cut_off():
+    long = "Step 1: " + " ".join(["we add the numbers"] * 20) + " \\[ 22 + 10 ="
+    cut = item(long, reason="no `Answer:` line (the last number in the reply is 10)")
+    assert observations(cut) == [OBSERVED["cut_off"]] and HINTS["cut_off"] in fix_hints([cut])
+    finished = item(" ".join(["we add the numbers"] * 20) + " so it is 32.")
+    assert observations(finished) == []

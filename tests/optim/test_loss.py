@@ -101,3 +101,12 @@ def test_answer_excerpt_head_and_tail():
     ex = answer_excerpt(long)
     assert ex.startswith("w0 w1") and ex.endswith("w499") and "350 words omitted" in ex
     assert answer_excerpt("short answer") == "short answer"
+
+
+async def test_a_fix_hint_the_prompt_already_has_asks_for_more_emphasis(task):
+    from dlpo.optim.gradient import ECHO_NOTE
+
+    client = SpyClient(ScriptedEngine(make_script()))
+    loss = await textual_loss(client, task, Prompt(f"Answer. {HINTS['bare_answer']}"), task.train)
+    grad = await loss.backward(client)
+    assert f"- {HINTS['bare_answer']}{ECHO_NOTE}" in grad.text

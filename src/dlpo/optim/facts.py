@@ -6,7 +6,8 @@ plainly wrote `Answer: 22` first and reasoned afterwards. What the scorer and th
 show is therefore computed here, without an LLM:
 
 * `observations`: what the reply's structure shows (answer line before the working, a bare answer
-  with no working, the expected answer reached in the working but not on the answer line);
+  with no working, the expected answer reached in the working but not on the answer line, a long
+  reply that stops mid-sentence before any answer line, i.e. hit the forward token cap);
 * `fix_hints`: one generic instruction per observed failure kind, for the answer-line format the
   task's scorers read (`Answer: ...`). They say how to fix a *format/structure* failure, never
   anything about a question's content, and are the first suggested instructions of the gradient;
@@ -28,11 +29,13 @@ ALL_CORRECT = (
     "make it clearer or more robust."
 )
 MAX_SUGGESTIONS = 4
+CUT_OFF_WORDS = 60  # a reply this long that ends mid-sentence without an answer line was cut off
 
 OBSERVED = {
     "answer_first": "the reply wrote its `Answer:` line first and its working only after it",
     "bare_answer": "the reply gave only the answer, with no working",
     "answer_in_working": "the expected answer appears in the reply's working but not on its `Answer:` line",
+    "cut_off": "the reply was long and stopped mid-way, before any `Answer:` line (likely cut off)",
 }
 # Fix hints: observation keys and scorer-reason prefixes -> one generic instruction each.
 HINTS = {
@@ -40,6 +43,7 @@ HINTS = {
     "very end.",
     "bare_answer": "Show your working in a few short steps before the final answer line.",
     "answer_in_working": "Make the final `Answer:` line give the result that your working reached.",
+    "cut_off": "Keep the working short: a few plain sentences, with no LaTeX, no code and no headings.",
     "no `Answer:` line": "Always end your reply with the answer line that the question asks for.",
     "boxed": "Do not use \\boxed{} or LaTeX; end with the answer line that the question asks for.",
     "several numbers after `Answer:`": "Put exactly one number on the `Answer:` line.",
@@ -115,6 +119,8 @@ def observation_keys(item: ExampleResult) -> list[str]:
             out.append("answer_first")
         elif working_after < 8 and working_before < 5:
             out.append("bare_answer")
+    elif len(text.split()) >= CUT_OFF_WORDS and not text.rstrip().endswith((".", "!", "?")):
+        out.append("cut_off")
     target = item.example.target.strip()
     wrong_answer = target and item.score.answer is not None and item.score.answer.strip() != target
     if wrong_answer and re.search(rf"(?<![\w.]){re.escape(target)}(?![\w]|\.\d)", text):

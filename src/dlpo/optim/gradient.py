@@ -34,6 +34,7 @@ from dlpo.optim.facts import (
     MAX_SUGGESTIONS,
     batch_facts,
     clean_suggestions,
+    echoes,
     fix_hints,
     observations,
 )
@@ -63,6 +64,9 @@ REDUCE_INSTRUCTION = (
     "line of the form '- <instruction>', each addressed to the model. Merge duplicates, prefer those that fit "
     "the facts, and use no names or numbers from the questions. No explanations."
 )
+
+# A fix hint the prompt already contains did not work as worded: ask for it stronger, not again.
+ECHO_NOTE = " (already in the prompt but not followed: state it more strongly, or first)"
 
 __all__ = ["ALL_CORRECT", "CORRECT_NOTE", "CRITIC_SYSTEM", "compute_gradient", "critique_request"]
 
@@ -157,7 +161,7 @@ async def compute_gradient(
         merged = clean_suggestions(reduced.text, items, prompt.text)
         if merged:
             kept = merged + [s for s in kept if s.lower().startswith("keep")]
-    hints = fix_hints(items)
+    hints = [h + ECHO_NOTE if echoes(h, prompt.text) else h for h in fix_hints(items)]
     unique = list(dict.fromkeys([*hints, *kept]))[: max(MAX_SUGGESTIONS, len(hints))]
     return Gradient(
         text=gradient_text(batch_facts(items), unique),
