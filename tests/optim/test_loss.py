@@ -109,4 +109,6 @@ async def test_a_fix_hint_the_prompt_already_has_asks_for_more_emphasis(task):
     client = SpyClient(ScriptedEngine(make_script()))
     loss = await textual_loss(client, task, Prompt(f"Answer. {HINTS['bare_answer']}"), task.train)
     grad = await loss.backward(client)
-    assert f"- {HINTS['bare_answer']}{ECHO_NOTE}" in grad.text
+    assert grad.text.endswith(f"- {HINTS['bare_answer']}\n{CRITIQUE}{ECHO_NOTE}")
+    plain = await textual_loss(client, task, Prompt("Answer."), task.train)
+    assert ECHO_NOTE not in (await plain.backward(client)).text

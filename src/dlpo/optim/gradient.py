@@ -66,7 +66,11 @@ REDUCE_INSTRUCTION = (
 )
 
 # A fix hint the prompt already contains did not work as worded: ask for it stronger, not again.
-ECHO_NOTE = " (already in the prompt but not followed: state it more strongly, or first)"
+# (A plain line after the bullets: prose, so pasting it is rejected while the bullets may be copied.)
+ECHO_NOTE = (
+    "\nSome of these are already in the prompt but were not followed: state them more strongly, or put them "
+    "first."
+)
 
 __all__ = ["ALL_CORRECT", "CORRECT_NOTE", "CRITIC_SYSTEM", "compute_gradient", "critique_request"]
 
@@ -161,10 +165,11 @@ async def compute_gradient(
         merged = clean_suggestions(reduced.text, items, prompt.text)
         if merged:
             kept = merged + [s for s in kept if s.lower().startswith("keep")]
-    hints = [h + ECHO_NOTE if echoes(h, prompt.text) else h for h in fix_hints(items)]
+    hints = fix_hints(items)
+    repeated = any(echoes(h, prompt.text) for h in hints)
     unique = list(dict.fromkeys([*hints, *kept]))[: max(MAX_SUGGESTIONS, len(hints))]
     return Gradient(
-        text=gradient_text(batch_facts(items), unique),
+        text=gradient_text(batch_facts(items), unique) + (ECHO_NOTE if repeated else ""),
         critiques=tuple(critiques),
         batch_score=result.mean,
         sources=batch_sources(items),

@@ -34,7 +34,7 @@ LONG_RUN = 25  # a run this many words long copied from the feedback is a paste,
 _CRITIQUE_TALK = re.compile(
     r"\b(?:the (?:system )?prompt (?:should|does not|doesn't|needs to|must be)|expected answer (?:is|was)"
     r"|the model(?:'s)? (?:answer|response|answered|responded|output)|the scorer"
-    r"|answers? (?:were|was) (?:wrong|correct)|the reply wrote its|in \d+ wrong|\d+ wrong:|already in the prompt)",
+    r"|answers? (?:were|was) (?:wrong|correct)|the reply wrote its|in \d+ wrong|\d+ wrong:|already in the prompt|were not followed)",
     re.IGNORECASE,
 )
 # The gradient's suggested instructions follow this header (gradient.gradient_text). They are written
