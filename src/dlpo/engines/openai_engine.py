@@ -169,6 +169,8 @@ class OpenAIEngine:
             raise error(f"{self.cache_id}: {cause} — {self._hint(status, exc)}") from None
         except openai.APIError as exc:  # e.g. a reply that is not valid JSON
             raise _Retryable(f"bad reply: {self._redact(_first_line(exc))}") from None
+        except ValueError as exc:  # a 200 whose body is not JSON: the SDK raises JSONDecodeError
+            raise _Retryable(f"bad reply: not JSON ({_first_line(exc)})") from None
         self._reached = True
         latency = time.perf_counter() - start
         return self._completion(response, latency)
