@@ -29,6 +29,7 @@ def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     import textgrad as tg
     from openai import OpenAI
+    from textgrad.autograd import StringBasedFunction
     from textgrad.engine.local_model_openai_api import ChatExternalClient
 
     client = OpenAI(base_url=spec["base_url"], api_key="sk-no-key", max_retries=2)
@@ -45,7 +46,7 @@ def main() -> None:
     def equality(prediction, ground_truth_answer) -> int:
         return int(last_number(prediction.value) == str(ground_truth_answer.value))
 
-    loss_fn = tg.StringBasedFunction(
+    loss_fn = StringBasedFunction(
         equality, function_purpose="checks whether the last number in the prediction is the correct answer"
     )
 
