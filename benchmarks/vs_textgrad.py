@@ -89,7 +89,8 @@ def run_textgrad(python: Path, proxy: Any, task: Any, batches: list[list[int]], 
         }
         (Path(tmp) / "spec.json").write_text(json.dumps(spec))
         env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "cache"), "OPENAI_API_KEY": "sk-no-key",
-               "LITELLM_LOCAL_MODEL_COST_MAP": "True"}  # litellm (a textgrad dependency): no fetch
+               "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+               "TEXTGRAD_LOG_DIR": str(Path(tmp) / "logs")}  # textgrad logs to ./logs by default  # litellm (a textgrad dependency): no fetch
         start = len(proxy.log)
         done = subprocess.run([python, RUNNER, Path(tmp) / "spec.json", Path(tmp) / "out.json"], env=env,
                               check=False, capture_output=True, text=True)  # fmt: skip
