@@ -88,6 +88,14 @@ async def test_unchanged_reply_reasks():
     assert "unchanged" in user_text(engine.requests[1])
 
 
+async def test_reask_samples_while_the_first_ask_is_greedy():
+    opt, engine = optimizer_with([tagged(START), tagged(NEW)], reask_temperature=0.6)
+    await opt.step()
+    first, second = engine.requests
+    assert first.temperature == 0.0 and second.temperature == 0.6
+    assert first.seed == second.seed == opt.seed  # seeded, so the sampled re-ask is reproducible
+
+
 @pytest.mark.parametrize("paste", [Q, "He has 7 apples because three plus four makes seven in total."])
 async def test_pasted_question_or_answer_reasks(paste):
     g = grad(sources=[Q, "He has 7 apples because three plus four makes seven in total.", "7"])

@@ -60,6 +60,7 @@ class TextualGradientDescent:
         role_description: str | None = None,
         max_tokens: int = 512,
         temperature: float = 0.0,
+        reask_temperature: float = 0.7,
         role: str = "optimizer",
     ) -> None:
         names = [t.name for t in techniques]
@@ -78,6 +79,10 @@ class TextualGradientDescent:
         self.max_prompt_words = max_prompt_words
         self.max_tokens = max_tokens
         self.temperature = temperature
+        # A greedy re-ask of a near-identical request tends to return the same unusable reply
+        # (small models repeat an unchanged prompt verbatim), so re-asks sample instead; the
+        # request carries a seed, so the reply is still reproducible and cached.
+        self.reask_temperature = reask_temperature
         self.role = role
         self.step_count = 0
         self.accepted_count = 0
@@ -103,8 +108,11 @@ class TextualGradientDescent:
             self._scored = (self.prompt.text, float(await self.score_fn(self.prompt.text)))
         return self._scored[1]
 
-    async def _ask(self, message: str) -> tuple[str, str]:
-        request = update_request(message, max_tokens=self.max_tokens, temperature=self.temperature)
+    async def _ask(self, message: str, reask: bool = False) -> tuple[str, str]:
+        temperature = max(self.temperature, self.reask_temperature) if reask else self.temperature
+        request = update_request(
+            message, max_tokens=self.max_tokens, temperature=temperature, seed=self.seed + self.step_count
+        )
         [completion] = await self.client.complete([request], role=self.role)
         return completion.text, completion.finish_reason
 
@@ -157,7 +165,7 @@ class TextualGradientDescent:
         metrics: dict[str, Any] = {"lr": self.lr, "sections": [s.technique for s in sections]}
 
         async def ask(msg: str) -> tuple[str, str]:
-            reply = await self._ask(msg)
+            reply = await self._ask(msg, reask=bool(replies))
             replies.append(reply[0])
             return reply
 
