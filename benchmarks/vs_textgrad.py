@@ -50,9 +50,10 @@ def load_module(name: str, path: Path) -> Any:
 
 
 def textgrad_python() -> Path:
-    """The benchmark venv's python with textgrad importable (installed on first use)."""
+    """The benchmark venv's python with textgrad importable (installed on first use). The import
+    checks run in the temp folder: importing textgrad creates ./logs."""
     python = VENV / "bin" / "python"
-    if python.exists() and subprocess.run([python, "-c", "import textgrad"], check=False, capture_output=True).returncode == 0:
+    if python.exists() and subprocess.run([python, "-c", "import textgrad"], check=False, cwd=tempfile.gettempdir(), capture_output=True).returncode == 0:
         return python
     print(f"installing textgrad into {VENV} (first run only)")
     if subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=False).returncode != 0:
@@ -60,7 +61,7 @@ def textgrad_python() -> Path:
     pip = subprocess.run([python, "-m", "pip", "install", "-q", "textgrad"], check=False, capture_output=True, text=True)
     if pip.returncode != 0:
         fail(f"`pip install textgrad` failed: {pip.stderr.strip().splitlines()[-1:]}")
-    check = subprocess.run([python, "-c", "import textgrad"], check=False, capture_output=True, text=True)
+    check = subprocess.run([python, "-c", "import textgrad"], check=False, cwd=tempfile.gettempdir(), capture_output=True, text=True)
     if check.returncode != 0:
         fail(f"textgrad does not import: {check.stderr.strip().splitlines()[-1:]}")
     return python
