@@ -16,71 +16,21 @@ and the event stream equal those of an uninterrupted run (up to timing and call/
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dlpo.engines.base import Engine, run_sync
 from dlpo.errors import BudgetExceeded, DlpoError
-from dlpo.evaluation import EvalResult, evaluate
+from dlpo.evaluation import evaluate
 from dlpo.optim.loss import textual_loss
 from dlpo.runs.events import EventCallback
 from dlpo.tasks.base import Task
 from dlpo.training.config import BudgetConfig, TrainConfig
 from dlpo.training.records import emit_step_events, eval_payload, gradient_payload, usage_payload
+from dlpo.training.result import FitResult, PromptScore, finish_run, run_result
 from dlpo.training.session import Session, open_session
 
 __all__ = ["BudgetConfig", "FitResult", "PromptScore", "TrainConfig", "afit", "fit"]
-
-
-@dataclass
-class PromptScore:
-    prompt: str
-    step: int  # the step after which this prompt was current (0 = the starting prompt)
-    val: float | None
-    test: float | None = None
-
-
-@dataclass
-class FitResult:
-    run_dir: Path
-    steps: int
-    start: PromptScore
-    best: PromptScore
-    last: PromptScore
-    stopped: str | None = None  # None (finished), "budget" or "requested" (stop_after)
-    message: str = ""
-    usage: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def best_prompt(self) -> str:
-        return self.best.prompt
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> FitResult:
-        """Inverse of `to_dict` (reads a run's `result.json`)."""
-        return cls(
-            run_dir=Path(d["run_dir"]),
-            steps=d["steps"],
-            start=PromptScore(**d["start"]),
-            best=PromptScore(**d["best"]),
-            last=PromptScore(**d["last"]),
-            stopped=d["stopped"],
-            message=d.get("message", ""),
-            usage=d.get("usage", {}),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_dir": str(self.run_dir),
-            "steps": self.steps,
-            "stopped": self.stopped,
-            "message": self.message,
-            "start": vars(self.start),
-            "best": vars(self.best),
-            "last": vars(self.last),
-            "usage": self.usage,
-        }
 
 
 async def afit(
@@ -107,8 +57,15 @@ async def afit(
     runner = _method_runner(config, resume)
     if runner is not None:  # another method (e.g. APO) with the same run-directory format
         return await runner(
-            config, run_dir=run_dir, resume=resume, task=task, forward_engine=forward_engine,
-            backward_engine=backward_engine, on_event=on_event, stop_after=stop_after, cache=cache,
+            config,
+            run_dir=run_dir,
+            resume=resume,
+            task=task,
+            forward_engine=forward_engine,
+            backward_engine=backward_engine,
+            on_event=on_event,
+            stop_after=stop_after,
+            cache=cache,
         )
     s = await open_session(
         config,
@@ -130,11 +87,11 @@ async def afit(
             while not s.loop_done:
                 await _step(s)
                 if stop_after is not None and s.step >= stop_after and not s.loop_done:
-                    return _result(s, stopped="requested", message=f"stopped after step {s.step}")
-            return await _finish(s)
+                    return run_result(s, stopped="requested", message=f"stopped after step {s.step}")
+            return await finish_run(s)
         except BudgetExceeded as exc:
             s.log.emit("stopped", s.step, reason="budget", message=str(exc), **usage_payload(s.ledger))
-            result = _result(s, stopped="budget", message=str(exc))
+            result = run_result(s, stopped="budget", message=str(exc))
             s.run.write_result(result.to_dict())
             return result
     except DlpoError as exc:
@@ -246,60 +203,3 @@ async def _validate(s: Session) -> float:
     is_best = s.book.record_validation(s.step, s.prompt.text, result.mean)
     s.log.emit("validation", s.step, split="val", best=is_best, **eval_payload(result))
     return result.mean
-
-
-async def _finish(s: Session) -> FitResult:
-    """Test the starting, best-validation and last prompts (each distinct prompt once)."""
-    tested: dict[str, EvalResult] = {}
-    for which, rec in (("start", s.book.start), ("best", s.book.best), ("last", s.book.last)):
-        assert rec is not None
-        if rec.prompt not in tested:
-            tested[rec.prompt] = await evaluate(
-                s.forward, s.task, rec.prompt, s.test, role="test", max_tokens=s.config.forward_max_tokens
-            )
-        s.log.emit(
-            "test",
-            s.step,
-            which=which,
-            prompt_step=rec.step,
-            split="test",
-            **eval_payload(tested[rec.prompt]),
-        )
-    s.log.emit("usage", s.step, **usage_payload(s.ledger))
-    result = _result(s, tests={p: r.mean for p, r in tested.items()})
-    s.run.write_result(result.to_dict())
-    s.log.emit(
-        "result",
-        s.step,
-        best_prompt=result.best.prompt,
-        start_test=result.start.test,
-        best_test=result.best.test,
-        last_test=result.last.test,
-    )
-    s.finished = True
-    s.checkpoint()
-    return result
-
-
-def _result(
-    s: Session, *, stopped: str | None = None, message: str = "", tests: dict[str, float] | None = None
-) -> FitResult:
-    tests = tests or {}
-
-    def score(rec: Any, fallback_step: int) -> PromptScore:
-        if rec is None:  # stopped before the starting prompt was validated
-            return PromptScore(s.prompt.text, fallback_step, None)
-        return PromptScore(rec.prompt, rec.step, rec.val, tests.get(rec.prompt))
-
-    # "last" is the last validated prompt: the current prompt after the final step, or after the
-    # last completed step when a budget stopped the run mid-step.
-    return FitResult(
-        run_dir=s.run.path,
-        steps=s.step,
-        start=score(s.book.start, 0),
-        best=score(s.book.best, 0),
-        last=score(s.book.last, s.step),
-        stopped=stopped,
-        message=message,
-        usage=usage_payload(s.ledger),
-    )

@@ -19,11 +19,12 @@ from typing import Any
 from dlpo.baselines.apo import APO, ApoOptions
 from dlpo.engines.base import Engine
 from dlpo.errors import BudgetExceeded, ConfigError
-from dlpo.evaluation import EvalResult, evaluate
+from dlpo.evaluation import evaluate
 from dlpo.runs.events import EventCallback
 from dlpo.tasks.base import Task
 from dlpo.training.config import TrainConfig
 from dlpo.training.records import eval_payload, usage_payload
+from dlpo.training.result import finish_run, run_result
 from dlpo.training.session import Session, open_session
 
 DEFAULT_ROUNDS = 6  # the paper's search depth
@@ -47,7 +48,7 @@ async def afit_apo(
     stop_after: int | None = None,
     cache: bool = True,
 ) -> Any:
-    from dlpo.train import FitResult
+    from dlpo.training.result import FitResult
 
     if config is not None and config.recipe.techniques:
         raise ConfigError(f"recipe 'apo' takes no techniques (got {config.recipe.techniques})")
@@ -108,11 +109,11 @@ async def afit_apo(
             while s.step < rounds:
                 await _round(s, apo)
                 if stop_after is not None and s.step >= stop_after and s.step < rounds:
-                    return _result(s, stopped="requested", message=f"stopped after round {s.step}")
-            return await _finish(s)
+                    return run_result(s, stopped="requested", message=f"stopped after round {s.step}")
+            return await finish_run(s)
         except BudgetExceeded as exc:
             s.log.emit("stopped", s.step, reason="budget", message=str(exc), **usage_payload(s.ledger))
-            result = _result(s, stopped="budget", message=str(exc))
+            result = run_result(s, stopped="budget", message=str(exc))
             s.run.write_result(result.to_dict())
             return result
     finally:
@@ -198,59 +199,3 @@ async def _validate(s: Session, prompt: str) -> float:
     is_best = s.book.record_validation(s.step, prompt, result.mean)
     s.log.emit("validation", s.step, split="val", best=is_best, **eval_payload(result))
     return result.mean
-
-
-async def _finish(s: Session) -> Any:
-    tested: dict[str, EvalResult] = {}
-    for which in ("start", "best", "last"):
-        rec = getattr(s.book, which)
-        if rec.prompt not in tested:
-            tested[rec.prompt] = await evaluate(
-                s.forward, s.task, rec.prompt, s.test, role="test", max_tokens=s.config.forward_max_tokens
-            )
-        s.log.emit(
-            "test",
-            s.step,
-            which=which,
-            prompt_step=rec.step,
-            split="test",
-            **eval_payload(tested[rec.prompt]),
-        )
-    s.log.emit("usage", s.step, **usage_payload(s.ledger))
-    result = _result(s, tests={p: r.mean for p, r in tested.items()})
-    s.run.write_result(result.to_dict())
-    s.log.emit(
-        "result",
-        s.step,
-        best_prompt=result.best.prompt,
-        start_test=result.start.test,
-        best_test=result.best.test,
-        last_test=result.last.test,
-    )
-    s.finished, s.loop_done = True, True
-    s.checkpoint()
-    return result
-
-
-def _result(
-    s: Session, *, stopped: str | None = None, message: str = "", tests: dict[str, float] | None = None
-) -> Any:
-    from dlpo.train import FitResult, PromptScore
-
-    tests = tests or {}
-
-    def score(rec: Any) -> PromptScore:
-        if rec is None:
-            return PromptScore(s.task.initial_prompt, 0, None)
-        return PromptScore(rec.prompt, rec.step, rec.val, tests.get(rec.prompt))
-
-    return FitResult(
-        run_dir=s.run.path,
-        steps=s.step,
-        start=score(s.book.start),
-        best=score(s.book.best),
-        last=score(s.book.last),
-        stopped=stopped,
-        message=message,
-        usage=usage_payload(s.ledger),
-    )

@@ -79,7 +79,7 @@ async def afit_human(
     cache: bool = True,
 ) -> Any:
     """Evaluate one human prompt (`config.method_options["prompt"]`, default "start")."""
-    from dlpo.train import FitResult, PromptScore
+    from dlpo.training.result import FitResult, PromptScore
 
     if resume is not None:
         from dlpo.runs.run_dir import RunDir

@@ -1,0 +1,122 @@
+"""The result of a run: the starting, best-validation and last prompts with their scores.
+
+Shared by every method (`dlpo.train` for textual gradient descent, `dlpo.baselines` for APO), so
+all of them test the same three prompts the same way and write the same `result.json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlpo.evaluation import EvalResult, evaluate
+from dlpo.training.records import eval_payload, usage_payload
+from dlpo.training.session import Session
+
+
+@dataclass
+class PromptScore:
+    prompt: str
+    step: int  # the step after which this prompt was current (0 = the starting prompt)
+    val: float | None
+    test: float | None = None
+
+
+@dataclass
+class FitResult:
+    run_dir: Path
+    steps: int
+    start: PromptScore
+    best: PromptScore
+    last: PromptScore
+    stopped: str | None = None  # None (finished), "budget" or "requested" (stop_after)
+    message: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best_prompt(self) -> str:
+        return self.best.prompt
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FitResult:
+        """Inverse of `to_dict` (reads a run's `result.json`)."""
+        return cls(
+            run_dir=Path(d["run_dir"]),
+            steps=d["steps"],
+            start=PromptScore(**d["start"]),
+            best=PromptScore(**d["best"]),
+            last=PromptScore(**d["last"]),
+            stopped=d["stopped"],
+            message=d.get("message", ""),
+            usage=d.get("usage", {}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_dir": str(self.run_dir),
+            "steps": self.steps,
+            "stopped": self.stopped,
+            "message": self.message,
+            "start": vars(self.start),
+            "best": vars(self.best),
+            "last": vars(self.last),
+            "usage": self.usage,
+        }
+
+
+async def finish_run(s: Session) -> FitResult:
+    """Test the starting, best-validation and last prompts (each distinct prompt once)."""
+    tested: dict[str, EvalResult] = {}
+    for which, rec in (("start", s.book.start), ("best", s.book.best), ("last", s.book.last)):
+        assert rec is not None
+        if rec.prompt not in tested:
+            tested[rec.prompt] = await evaluate(
+                s.forward, s.task, rec.prompt, s.test, role="test", max_tokens=s.config.forward_max_tokens
+            )
+        s.log.emit(
+            "test",
+            s.step,
+            which=which,
+            prompt_step=rec.step,
+            split="test",
+            **eval_payload(tested[rec.prompt]),
+        )
+    s.log.emit("usage", s.step, **usage_payload(s.ledger))
+    result = run_result(s, tests={p: r.mean for p, r in tested.items()})
+    s.run.write_result(result.to_dict())
+    s.log.emit(
+        "result",
+        s.step,
+        best_prompt=result.best.prompt,
+        start_test=result.start.test,
+        best_test=result.best.test,
+        last_test=result.last.test,
+    )
+    s.finished, s.loop_done = True, True
+    s.checkpoint()
+    return result
+
+
+def run_result(
+    s: Session, *, stopped: str | None = None, message: str = "", tests: dict[str, float] | None = None
+) -> FitResult:
+    tests = tests or {}
+
+    def score(rec: Any, fallback_step: int) -> PromptScore:
+        if rec is None:  # stopped before the starting prompt was validated
+            return PromptScore(s.prompt.text, fallback_step, None)
+        return PromptScore(rec.prompt, rec.step, rec.val, tests.get(rec.prompt))
+
+    # "last" is the last validated prompt: the current prompt after the final step, or after the
+    # last completed step when a budget stopped the run mid-step.
+    return FitResult(
+        run_dir=s.run.path,
+        steps=s.step,
+        start=score(s.book.start, 0),
+        best=score(s.book.best, 0),
+        last=score(s.book.last, s.step),
+        stopped=stopped,
+        message=message,
+        usage=usage_payload(s.ledger),
+    )
