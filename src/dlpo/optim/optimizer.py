@@ -23,10 +23,11 @@ from dlpo.errors import ConfigError
 from dlpo.optim.acceptance import AlwaysAccept
 from dlpo.optim.base import AcceptanceRule, Decision, Gradient, StepOutcome, Technique, UpdateContext
 from dlpo.optim.parsing import parse_reply, reask_hint, reject_reason
-from dlpo.optim.report import StepReport, rng_state_from_json, rng_state_to_json
+from dlpo.optim.report import StepReport
 from dlpo.optim.request import SECTION_ORDER, build_update_message, update_request, with_reminder
 from dlpo.optim.sentences import sentence_diff, text_stats
 from dlpo.optim.variable import Prompt
+from dlpo.runs.checkpoint import rng_state_from_json, rng_state_to_json
 
 __all__ = ["CHECK_ORDER", "ScoreFn", "StepReport", "TextualGradientDescent"]
 

@@ -1,22 +1,11 @@
-"""The record of one optimizer step (`StepReport`) and JSON helpers for checkpointing."""
+"""The record of one optimizer step (`StepReport`) and its JSON form."""
 
 from __future__ import annotations
 
-import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dlpo.optim.base import Decision, Gradient, StepOutcome
-
-
-def rng_state_to_json(rng: random.Random) -> list[Any]:
-    version, internal, gauss = rng.getstate()
-    return [version, list(internal), gauss]
-
-
-def rng_state_from_json(state: list[Any]) -> tuple[Any, ...]:
-    version, internal, gauss = state
-    return (version, tuple(internal), gauss)
 
 
 def gradient_to_dict(g: Gradient) -> dict[str, Any]:
