@@ -8,6 +8,7 @@
     batch_size: 3
     forward: local:qwen2.5-0.5b
     budget: {max_calls: 500}
+    engine: {timeout: 300, max_retries: 8, concurrency: 16}   # how calls are made (both roles)
     run_dir: runs/demo-1        # optional; also mlflow: true, mlflow_experiment: NAME
 
 Every key of `TrainConfig` is accepted with the same constraints; a run's own `config.json` is a
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from dlpo.errors import ConfigError
-from dlpo.training.config import BudgetConfig, TrainConfig
+from dlpo.training.config import BudgetConfig, EngineSettings, TrainConfig
 
 # Keys a file may hold besides TrainConfig's own (flag conveniences and run options).
 _EXTRA_FIELDS: dict[str, Any] = {
@@ -88,8 +89,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise _file_error(path, text, exc) from None
     # Keys set to null stay (null = "none", e.g. no test limit); keys not written are absent.
     values = model.model_dump(exclude_unset=True)
-    if values.get("budget") is not None:
-        values["budget"] = {k: v for k, v in values["budget"].items() if v is not None}
+    for key in ("budget", "engine"):
+        if values.get(key) is not None:
+            values[key] = {k: v for k, v in values[key].items() if v is not None}
     return {k: v for k, v in values.items() if v is not None or k in TrainConfig.model_fields}
 
 
@@ -128,7 +130,8 @@ def _file_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
     where = f"{path}:{line}" if line else str(path)
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     if err["type"] == "extra_forbidden":
-        allowed = sorted(BudgetConfig.model_fields) if loc[0] == "budget" else allowed_keys()
+        nested = {"budget": BudgetConfig, "engine": EngineSettings}
+        allowed = sorted(nested[loc[0]].model_fields) if loc[0] in nested and len(loc) > 1 else allowed_keys()
         return ConfigError(f"{where}: unknown key {key!r}; allowed keys: {', '.join(allowed)}{more}")
     got = err.get("input")
     shown = "" if isinstance(got, dict) else f" (got {got!r})"
@@ -210,9 +213,10 @@ def merge_with_flags(
         )
     except ConfigError as exc:
         raise ConfigError(f"{where}: recipe: {exc}") from None
-    budget = {**fv.pop("budget", {}), **values.get("budget", {})}
-    if budget:
-        values["budget"] = budget
+    for nested in ("budget", "engine"):  # flag values win key by key
+        merged = {**fv.pop(nested, {}), **values.get(nested, {})}
+        if merged:
+            values[nested] = merged
     task_options = fv.pop("task_options", None)
     if task_options:
         values["task_options"] = {**task_options, **values.get("task_options", {})}

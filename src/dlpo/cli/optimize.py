@@ -66,6 +66,15 @@ def optimize(
     budget_calls: Annotated[
         int | None, Opt("--budget-calls", help="Stop after this many model calls.")
     ] = None,
+    timeout: Annotated[
+        float | None, Opt("--timeout", help="Seconds per model request (OpenAI-compatible engines; 120).")
+    ] = None,
+    retries: Annotated[
+        int | None, Opt("--retries", help="Retries of a failed request (4); may change on --resume.")
+    ] = None,
+    concurrency: Annotated[
+        int | None, Opt("--concurrency", help="Requests in flight per OpenAI-compatible engine (8).")
+    ] = None,
     acceptance: Annotated[
         str | None, Opt("--acceptance", help="always, greedy or annealing (TSA; default from techniques).")
     ] = None,
@@ -155,6 +164,7 @@ RECIPE_FLAGS = (
     "t_decay",
     "hard_margin",
 )
+ENGINE_FLAGS = {"timeout": "timeout", "retries": "max_retries", "concurrency": "concurrency"}
 RUN_FLAGS = ("run_dir", "resume", "no_cache", "config", "mlflow", "mlflow_experiment")
 
 
@@ -208,6 +218,9 @@ def config_values(flags: dict[str, Any], base: dict[str, Any] | None = None) -> 
         out["acceptance_set"] = int(value) if value.isdigit() else value
     if "budget_calls" in f:
         out["budget"] = {"max_calls": f["budget_calls"]}
+    engine = {k: f[flag] for flag, k in ENGINE_FLAGS.items() if flag in f}
+    if engine:
+        out["engine"] = {**(base or {}).get("engine", {}), **engine}
     if base is None and out["task"] == "demo":
         quick = dict(QUICK_DEMO)
         if "epochs" in out:

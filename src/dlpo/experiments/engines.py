@@ -20,17 +20,18 @@ class EngineRegistry:
     closed by the caller after the trial; shared ones stay for the next trial."""
 
     def __init__(self) -> None:
-        self._shared: dict[tuple[str, str], Engine] = {}
+        self._shared: dict[tuple[str, str, int | None], Engine] = {}
 
-    def get(self, spec: str, role: str) -> tuple[Engine, bool]:
+    def get(self, spec: str, role: str, settings: dict[str, Any] | None = None) -> tuple[Engine, bool]:
+        """The engine of `spec`; `settings` are `EngineConfig` fields (timeout, max_retries, ...)."""
         if spec.startswith("py:"):
             return _import_factory(spec)(), True
         from dlpo.engines.spec import build_engine, parse_engine_spec
 
-        config = parse_engine_spec(spec, role=role)
+        config = parse_engine_spec(spec, role=role, **(settings or {}))
         if config.kind != "local":
             return build_engine(config, role=role), True
-        key = (config.kind, config.model)
+        key = (config.kind, config.model, config.n_threads)
         if key not in self._shared:
             self._shared[key] = build_engine(config, role=role)
         return self._shared[key], False

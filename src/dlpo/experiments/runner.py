@@ -35,11 +35,12 @@ def run_trial(trial: Trial, sweep_dir: str) -> dict[str, Any]:
     if not is_finished(path):
         config = TrainConfig.from_json(trial.config)
         registry = process_registry()
-        forward, own_f = registry.get(config.forward, "forward")
+        settings = config.engine.given()
+        forward, own_f = registry.get(config.forward, "forward", settings)
         if config.backward == config.forward:
             backward, own_b = forward, False
         else:
-            backward, own_b = registry.get(config.backward, "backward")
+            backward, own_b = registry.get(config.backward, "backward", settings)
         resume = path if is_run_dir(path) else None
         if path.exists() and (resume is None or config.recipe.name == "human"):
             shutil.rmtree(path)  # a crash before the config was written, or a cheap human run

@@ -8,8 +8,9 @@ from dlpo.errors import ConfigError
 from dlpo.runs.checkpoint import load_checkpoint
 from dlpo.runs.run_dir import RunDir
 
-# Keys a resumed run may change: raising the budget to continue a run stopped by it is the point.
-RESUMABLE_KEYS = frozenset({"budget"})
+# Keys a resumed run may change: raising the budget to continue a run stopped by it is the point;
+# engine settings (timeout, retries, concurrency) change how calls are made, not what they return.
+RESUMABLE_KEYS = frozenset({"budget", "engine"})
 
 
 def diff_configs(saved: Any, current: Any, prefix: str = "") -> list[str]:

@@ -25,6 +25,23 @@ class BudgetConfig(BaseModel):
     max_usd: float | None = Field(None, gt=0)
 
 
+class EngineSettings(BaseModel):
+    """Settings of the engines a run builds from its specs (both roles); None = the engine's default.
+
+    They change how calls are made, never what they return, so a resumed run may change them
+    (e.g. more retries after a server outage outlasted the default four)."""
+
+    model_config = ConfigDict(extra="forbid")
+    concurrency: int | None = Field(None, ge=1)  # requests in flight per OpenAI-compatible engine
+    timeout: float | None = Field(None, gt=0)  # seconds per request
+    max_retries: int | None = Field(None, ge=0)  # retries after the first attempt
+    n_threads: int | None = Field(None, ge=1)  # local model's CPU threads
+
+    def given(self) -> dict[str, Any]:
+        """The settings that were set, as `parse_engine_spec` keyword arguments."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
 class TrainConfig(BaseModel):
     """What to optimize, with what, for how long.
 
@@ -58,6 +75,7 @@ class TrainConfig(BaseModel):
     forward: str = DEFAULT_FORWARD
     backward: str = DEFAULT_BACKWARD
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    engine: EngineSettings = Field(default_factory=EngineSettings)  # left out of config.json when unset
     # Options of a method other than the textual-gradient loop (e.g. APO's beam width when
     # recipe.name == "apo"); validated by that method. Left out of config.json when empty.
     method_options: dict[str, Any] = Field(default_factory=dict)
@@ -88,6 +106,9 @@ class TrainConfig(BaseModel):
         data = self.model_dump(mode="json")
         if not data["method_options"]:
             del data["method_options"]  # runs of the textual-gradient loop keep their old config.json
+        data["engine"] = {k: v for k, v in data["engine"].items() if v is not None}
+        if not data["engine"]:
+            del data["engine"]
         return data
 
 

@@ -132,10 +132,11 @@ def _check_specs(config: TrainConfig, forward_engine: Engine | None, backward_en
     """Refuse a bad engine spec before the run folder is created."""
     from dlpo.engines.spec import parse_engine_spec
 
+    settings = config.engine.given()
     if forward_engine is None:
-        parse_engine_spec(config.forward, role="forward")
+        parse_engine_spec(config.forward, role="forward", **settings)
     if backward_engine is None:
-        parse_engine_spec(config.backward, role="backward")
+        parse_engine_spec(config.backward, role="backward", **settings)
 
 
 def _build_clients(
@@ -149,14 +150,17 @@ def _build_clients(
     are closed at the end; a spec used for both roles loads its model once."""
     owned: list[Engine] = []
     if forward_engine is None or backward_engine is None:
-        from dlpo.engines.spec import build_engine
+        from dlpo.engines.spec import build_engine, parse_engine_spec
+
+        def build(spec: str, role: str) -> Engine:
+            return build_engine(parse_engine_spec(spec, role=role, **config.engine.given()), role=role)
 
         if forward_engine is None:
-            forward_engine = build_engine(config.forward, role="forward")
+            forward_engine = build(config.forward, "forward")
             owned.append(forward_engine)
         if backward_engine is None:
             same = config.backward == config.forward and bool(owned)
-            backward_engine = forward_engine if same else build_engine(config.backward, role="backward")
+            backward_engine = forward_engine if same else build(config.backward, "backward")
             if not same:
                 owned.append(backward_engine)
     forward = LLMClient(forward_engine, cache=cache, ledger=ledger)
