@@ -9,6 +9,7 @@ from dlpo.engines.client import LLMClient
 from dlpo.evaluation import DEFAULT_FORWARD_MAX_TOKENS, EvalResult, evaluate
 from dlpo.optim.base import Gradient
 from dlpo.optim.gradient import compute_gradient
+from dlpo.optim.textgrad_gradient import compute_textgrad_gradient
 from dlpo.optim.variable import Prompt
 from dlpo.tasks.base import Example, Task
 
@@ -42,11 +43,21 @@ class TextualLoss:
         critique_max_tokens: int = 200,
         reduction_max_tokens: int = 300,
         critique_correct: bool = False,
+        gradient: str = "dlpo",
     ) -> Gradient:
         """Critique the wrong examples (all with `critique_correct`; one concurrent batch, role
         "backward"), reduce two or more critiques in one call, set and return `self.prompt.grad`.
-        Engine errors propagate."""
+        With `gradient="textgrad"`: TextGrad's two hops over every example and their concatenation
+        (`optim/textgrad_gradient.py`; the reduction options do not apply). Engine errors propagate."""
         snapshot = Prompt(self.prompt_text, role_description=self.prompt.role_description)
+        if gradient not in ("dlpo", "textgrad"):
+            raise ValueError(f"unknown gradient {gradient!r}; allowed: dlpo, textgrad")
+        if gradient == "textgrad":
+            grad = await compute_textgrad_gradient(
+                client, snapshot, self.task, self.result, critique_max_tokens=critique_max_tokens
+            )
+            self.prompt.grad = grad
+            return grad
         grad = await compute_gradient(
             client,
             snapshot,
