@@ -159,6 +159,7 @@ async def _step(s: Session) -> None:
         s.backward,
         critique_max_tokens=s.config.critique_max_tokens,
         reduction_max_tokens=s.config.reduction_max_tokens,
+        gradient=s.config.recipe.gradient,
     )
     s.log.emit("gradient", step, **gradient_payload(grad))
     report = await s.optimizer.step()

@@ -13,7 +13,7 @@ async def score(_: str) -> float:
 
 
 def test_preset_names():
-    assert set(PRESETS) == {"tgd", "dlpo", *TECHNIQUES}
+    assert set(PRESETS) == {"tgd", "dlpo", "textgrad", *TECHNIQUES}
 
 
 def test_dlpo_resolves_to_paper_best():

@@ -46,7 +46,8 @@ def optimize(
     forward: Annotated[str | None, Opt("--forward", help="Engine whose prompt is optimized.")] = None,
     backward: Annotated[str | None, Opt("--backward", help="Engine that critiques and rewrites.")] = None,
     preset: Annotated[
-        str | None, Opt("--preset", help="tgd, dlpo, tlr, tdo, tsa, tlrd, tmnt, tcl, tregu; apo (APO/ProTeGi).")
+        str | None,
+        Opt("--preset", help="tgd, dlpo, textgrad, tlr, tdo, tsa, tlrd, tmnt, tcl, tregu; apo (APO/ProTeGi)."),
     ] = None,
     techniques: Annotated[
         str | None, Opt("--techniques", help="Comma-separated techniques, e.g. tsa,tcl.")

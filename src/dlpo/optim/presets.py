@@ -1,7 +1,9 @@
 """Recipes: named compositions of techniques, an acceptance rule and schedules (like optax aliases).
 
 Presets:
-- `tgd`: TextGrad - nothing on, always accept.
+- `tgd`: TextGrad - nothing on, always accept (dlpo's engineered gradient, `optim/gradient.py`).
+- `textgrad`: literal TextGrad - nothing on, always accept, and TextGrad's two-hop gradient with
+  concatenation (`gradient="textgrad"`, `optim/textgrad_gradient.py`).
 - `dlpo`: TLRD + TSA + TCL + TRegu (the paper's best). TLRD is a schedule over TLR's budget, so it
   implies TLR's measured sentence-edit budget (stated in the request, measured, re-asked/trimmed).
 - `tlr`, `tdo`, `tsa`, `tlrd`, `tmnt`, `tcl`, `tregu`: that technique only, with AlwaysAccept
@@ -18,7 +20,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
@@ -33,11 +43,17 @@ TECHNIQUES = ("tlr", "tdo", "tsa", "tlrd", "tmnt", "tcl", "tregu")
 PRESETS: dict[str, tuple[str, ...]] = {
     "tgd": (),
     "dlpo": ("tlrd", "tsa", "tcl", "tregu"),
+    "textgrad": (),
     **{t: (t,) for t in TECHNIQUES},
 }
 # Methods other than the textual-gradient loop, run by `fit` through `dlpo.baselines`
 # (APO/ProTeGi; the human-prompt baseline evaluates a given prompt).
 METHOD_PRESETS = ("apo", "human")
+# Recipe fields other than techniques that a preset sets (kept when `techniques` replaces its list).
+PRESET_FIELDS: dict[str, dict[str, Any]] = {"textgrad": {"gradient": "textgrad"}}
+# Recipe keys left out of `model_dump()` while at their default, so config.json files and experiment
+# trial ids written before the key existed stay the same.
+_OMIT_AT_DEFAULT: tuple[str, ...] = ("gradient",)
 
 
 class Recipe(BaseModel):
@@ -66,6 +82,16 @@ class Recipe(BaseModel):
     t_decay: float = Field(2.0, ge=1.0)
     hard_margin: float = Field(0.3, ge=0.0, le=1.0)
     max_prompt_words: int = Field(300, ge=10)
+    # "dlpo": the engineered gradient (optim/gradient.py); "textgrad": TextGrad's two hops + concatenation
+    gradient: Literal["dlpo", "textgrad"] = "dlpo"
+
+    @model_serializer(mode="wrap")
+    def _omit_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for key in _OMIT_AT_DEFAULT:
+            if key in data and getattr(self, key) == type(self).model_fields[key].default:
+                del data[key]
+        return data
 
     @model_validator(mode="after")
     def _resolve(self) -> Recipe:
@@ -129,13 +155,18 @@ def resolve_recipe(
         if unknown:
             raise ConfigError(f"unknown technique(s) {unknown}; allowed: {', '.join(TECHNIQUES)}")
         if preset is None or tuple(sorted(names)) != tuple(sorted(PRESETS[base])):
-            base = "+".join(t for t in TECHNIQUES if t in names) or "tgd"
+            joined = [t for t in TECHNIQUES if t in names]
+            if preset is not None and preset.lower() in PRESET_FIELDS:  # e.g. "textgrad+tlr"
+                base = "+".join([preset.lower(), *joined])
+            else:
+                base = "+".join(joined) or "tgd"
     fields = set(Recipe.model_fields) - {"name", "techniques"}
     bad = [k for k in overrides if k not in fields]
     if bad:
         raise ConfigError(f"unknown recipe option(s) {bad}; allowed: {', '.join(sorted(fields))}")
     given = {k: v for k, v in overrides.items() if v is not None}
-    return recipe_from_dict({"name": base, "techniques": names, **given})
+    preset_fields = PRESET_FIELDS.get((preset or "").lower(), {})
+    return recipe_from_dict({"name": base, "techniques": names, **preset_fields, **given})
 
 
 def _lr_schedule(recipe: Recipe) -> Any:
