@@ -23,12 +23,14 @@ from dlpo.engines.base import Engine, run_sync
 from dlpo.errors import BudgetExceeded, DlpoError
 from dlpo.evaluation import evaluate
 from dlpo.optim.loss import textual_loss
-from dlpo.runs.events import EventCallback
+from dlpo.runs.events import EventCallback, EventLog
 from dlpo.tasks.base import Task
 from dlpo.training.config import BudgetConfig, TrainConfig
 from dlpo.training.records import emit_step_events, eval_payload, gradient_payload, usage_payload
 from dlpo.training.result import FitResult, PromptScore, finish_run, run_result
 from dlpo.training.session import Session, open_session
+
+SKIPPED_REASON = "skipped: every answer of the batch was correct (no backward or optimizer call)"
 
 __all__ = ["BudgetConfig", "FitResult", "PromptScore", "TrainConfig", "afit", "fit"]
 
@@ -155,6 +157,9 @@ async def _step(s: Session) -> None:
         loss=loss.value,
         **eval_payload(loss.result, outputs=True),
     )
+    if s.config.recipe.skip_correct_batches and all(r.score.correct for r in loss.result.results):
+        await _end_step(s, step, loss.result.mean, _skipped_decision(s.log, step))
+        return
     grad = await loss.backward(
         s.backward,
         critique_max_tokens=s.config.critique_max_tokens,
@@ -167,6 +172,20 @@ async def _step(s: Session) -> None:
     for scheduler in s.schedulers:
         scheduler.step(report)
     s.optimizer.zero_grad()
+    await _end_step(s, step, loss.result.mean, decision)
+
+
+def _skipped_decision(log: EventLog, step: int) -> dict[str, Any]:
+    """An all-correct batch carries no error to learn from: no critique, no rewrite (the recipe's
+    `skip_correct_batches`). The prompt, the optimizer and the schedules are left as they were."""
+    payload = {"accepted": False, "failed": False, "skipped": True, "reason": SKIPPED_REASON}
+    payload.update(delta=None, temperature=None, probability=None, score_before=None, score_candidate=None)
+    log.emit("decision", step, **payload)
+    return payload
+
+
+async def _end_step(s: Session, step: int, batch_score: float, decision: dict[str, Any]) -> None:
+    """Validate (when due), log the step and usage, checkpoint."""
     s.step = step
     done = _should_stop(s)
     val = await _validate(s) if done or step % s.config.eval_every == 0 else None
@@ -176,10 +195,11 @@ async def _step(s: Session) -> None:
         epoch=s.sampler.epoch,
         accepted=decision["accepted"],
         failed=decision["failed"],
+        skipped=decision.get("skipped", False),
         delta=decision["delta"],
         temperature=decision["temperature"],
         lr=s.optimizer.lr,
-        batch_score=loss.result.mean,
+        batch_score=batch_score,
         val=val,
         best_val=s.book.best.val if s.book.best else None,
         prompt=s.prompt.text,

@@ -28,10 +28,14 @@ def test_run_report_matches_the_run(tmp_path):
     decisions = [
         e for e in map(json.loads, (run / "events.jsonl").read_text().splitlines()) if e["type"] == "decision"
     ]
-    rows = re.findall(r'<tr class="(accepted|rejected|failed)">', html)
-    assert rows == [
-        ("failed" if d["failed"] else "accepted" if d["accepted"] else "rejected") for d in decisions
-    ]
+    rows = re.findall(r'<tr class="(accepted|rejected|failed|skipped)">', html)
+
+    def status(d: dict) -> str:
+        if d.get("skipped"):
+            return "skipped"
+        return "failed" if d["failed"] else "accepted" if d["accepted"] else "rejected"
+
+    assert rows == [status(d) for d in decisions]
     # the final table shows the test scores of result.json
     for which in ("start", "best", "last"):
         assert f"<td>{which}</td><td>{result[which]['step']}</td>" in html

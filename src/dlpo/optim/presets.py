@@ -51,9 +51,11 @@ PRESETS: dict[str, tuple[str, ...]] = {
 METHOD_PRESETS = ("apo", "human")
 # Recipe fields other than techniques that a preset sets (kept when `techniques` replaces its list).
 PRESET_FIELDS: dict[str, dict[str, Any]] = {"textgrad": {"gradient": "textgrad"}}
+# Loop settings of a preset, applied only when the recipe is that preset as is (its own techniques).
+PRESET_LOOP_FIELDS: dict[str, dict[str, Any]] = {"dlpo": {"skip_correct_batches": True}}
 # Recipe keys left out of `model_dump()` while at their default, so config.json files and experiment
 # trial ids written before the key existed stay the same.
-_OMIT_AT_DEFAULT: tuple[str, ...] = ("gradient",)
+_OMIT_AT_DEFAULT: tuple[str, ...] = ("gradient", "skip_correct_batches")
 
 
 class Recipe(BaseModel):
@@ -84,6 +86,9 @@ class Recipe(BaseModel):
     max_prompt_words: int = Field(300, ge=10)
     # "dlpo": the engineered gradient (optim/gradient.py); "textgrad": TextGrad's two hops + concatenation
     gradient: Literal["dlpo", "textgrad"] = "dlpo"
+    # An all-correct minibatch carries no error to learn from: skip its backward and optimizer calls.
+    # Off for TextGrad-style presets (TextGrad steps on every batch), on for `dlpo`.
+    skip_correct_batches: bool = False
 
     @model_serializer(mode="wrap")
     def _omit_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -166,7 +171,8 @@ def resolve_recipe(
         raise ConfigError(f"unknown recipe option(s) {bad}; allowed: {', '.join(sorted(fields))}")
     given = {k: v for k, v in overrides.items() if v is not None}
     preset_fields = PRESET_FIELDS.get((preset or "").lower(), {})
-    return recipe_from_dict({"name": base, "techniques": names, **preset_fields, **given})
+    loop_fields = PRESET_LOOP_FIELDS.get(base, {})
+    return recipe_from_dict({"name": base, "techniques": names, **preset_fields, **loop_fields, **given})
 
 
 def _lr_schedule(recipe: Recipe) -> Any:

@@ -27,6 +27,7 @@ class StepRow:
     val: float | None = None
     accepted: bool | None = None
     failed: bool = False
+    skipped: bool = False  # an all-correct batch: no backward or optimizer call
     reason: str = ""
     delta: float | None = None
     temperature: float | None = None
@@ -44,6 +45,8 @@ class StepRow:
 
     @property
     def status(self) -> str:
+        if self.skipped:
+            return "skipped"
         if self.failed:
             return "failed"
         if self.accepted is None:
@@ -125,6 +128,7 @@ def load_run(path: str | Path) -> RunData:
         elif kind == "decision":
             r = row(step)
             r.accepted, r.failed, r.reason = e.get("accepted"), bool(e.get("failed")), e.get("reason") or ""
+            r.skipped = bool(e.get("skipped"))
             r.delta, r.temperature = e.get("delta"), e.get("temperature")
             r.score_before, r.score_candidate = e.get("score_before"), e.get("score_candidate")
         elif kind == "step":

@@ -71,8 +71,11 @@ class ProgressDisplay:
     def on_event(self, event: dict[str, Any]) -> None:
         kind, st = event["type"], self.state
         if kind == "decision":
-            key = "failed" if event["failed"] else ("accepted" if event["accepted"] else "rejected")
-            st[key] += 1
+            if event.get("skipped"):
+                key = "skipped"
+            else:
+                key = "failed" if event["failed"] else ("accepted" if event["accepted"] else "rejected")
+            st[key] = st.get(key, 0) + 1
             st["last"] = (key, event.get("delta"), event.get("temperature"))
         elif kind == "forward_batch":
             st["batch"] = event["score"]
@@ -97,12 +100,14 @@ class ProgressDisplay:
         parts = [f"epoch {st['epoch']}"] if st.get("epoch") is not None else []
         if "last" in st:
             key, delta, temp = st["last"]
-            colour = {"accepted": "green", "rejected": "yellow", "failed": "red"}[key]
+            colour = {"accepted": "green", "rejected": "yellow", "failed": "red", "skipped": "cyan"}[key]
             extra = "".join(
                 [f" Δ={delta:+.2f}" if delta is not None else "", f" T={temp:g}" if temp is not None else ""]
             )
             parts.append(f"[{colour}]{key}{extra}[/]")
         parts.append(f"acc/rej/fail {st['accepted']}/{st['rejected']}/{st['failed']}")
+        if st.get("skipped"):
+            parts.append(f"skipped {st['skipped']}")
         if st.get("lr") is not None:
             parts.append(f"lr {st['lr']:g}")
         if "batch" in st:
