@@ -40,3 +40,28 @@ def test_display_tracks_decisions_scores_and_usage():
         assert display.progress.tasks[0].completed == 1
         display.on_event({"type": "forward_batch", "step": 2, "score": 1.0})
         assert display.progress.tasks[0].description.startswith("backward")
+
+
+async def test_a_resumed_run_shows_the_checkpointed_step(tmp_path):
+    from dlpo.cli.optimize import _logged_events
+    from dlpo.train import afit
+
+    from .scripted_setup import engines, make_config, make_task
+
+    fwd, bwd = engines()
+    await afit(
+        make_config("tgd", steps=3),
+        run_dir=tmp_path / "run",
+        task=make_task(),
+        forward_engine=fwd,
+        backward_engine=bwd,
+        stop_after=2,
+    )
+    events = _logged_events(tmp_path / "run")
+    assert events and max(e["step"] for e in events) == 2
+    display = ProgressDisplay(3, console=Console(file=io.StringIO(), width=200))
+    for event in events:
+        display.on_event(event)
+    assert display.progress.tasks[0].completed == 2
+    decided = sum(display.state[k] for k in ("accepted", "rejected", "failed"))
+    assert decided == 2 and "calls" in display.state

@@ -247,9 +247,25 @@ def _run(config: Any, *, run_dir: Path | None, resume: Path | None, use_cache: b
         f"backward {config.backward}" + (f", run {where}" if where else "")
     )
     with ProgressDisplay(config.steps) as display:
+        if resume is not None:
+            for event in _logged_events(resume):  # so the display resumes at the checkpointed step
+                display.on_event(event)
         result = fit(config, run_dir=run_dir, resume=resume, on_event=display.on_event, cache=use_cache)
     print_result(console, result)
     return result
+
+
+def _logged_events(run_dir: Path) -> list[dict[str, Any]]:
+    """The events a resume keeps: those up to the checkpoint (later ones are replayed by the run)."""
+    from dlpo.runs.checkpoint import load_checkpoint
+    from dlpo.runs.events import read_events
+    from dlpo.runs.run_dir import RunDir
+
+    run = RunDir.open(run_dir)
+    state = load_checkpoint(run.checkpoint_path)
+    if state is None:
+        return []
+    return read_events(run.events_path)[: int(state["events"])]
 
 
 def print_result(console: Any, result: Any) -> None:
