@@ -22,6 +22,7 @@ class ExampleResult:
     example: Example
     output: str
     score: Score
+    finish_reason: str = "stop"  # "length": the answer hit the max_tokens cap (it was cut off)
 
 
 @dataclass(frozen=True)
@@ -60,5 +61,8 @@ async def evaluate(
     requests = [forward_request(task, prompt, ex, max_tokens) for ex in examples]
     completions = await client.complete(requests, role=role)
     return EvalResult(
-        tuple(ExampleResult(ex, c.text, task.score(c.text, ex)) for ex, c in zip(examples, completions))
+        tuple(
+            ExampleResult(ex, c.text, task.score(c.text, ex), c.finish_reason)
+            for ex, c in zip(examples, completions)
+        )
     )

@@ -120,3 +120,11 @@ def test_a_long_reply_that_stops_mid_way_was_cut_off():
     assert observations(cut) == [OBSERVED["cut_off"]] and HINTS["cut_off"] in fix_hints([cut])
     finished = item(" ".join(["we add the numbers"] * 20) + " so it is 32.")
     assert observations(finished) == []
+
+
+def test_the_engine_saying_length_means_cut_off_even_for_a_short_reply():
+    short = "Step 1: Jack is 15. Step 2: Ivy is"
+    cut = ExampleResult(Example("e", Q, "27"), short, Score(0.0, None, "no `Answer:` line"), "length")
+    assert observations(cut) == [OBSERVED["cut_off"]] and fix_hints([cut])[0] == HINTS["cut_off"]
+    stopped = ExampleResult(Example("e", Q, "27"), short, Score(0.0, None, "no `Answer:` line"), "stop")
+    assert OBSERVED["cut_off"] not in observations(stopped)

@@ -76,3 +76,15 @@ async def test_one_real_dlpo_step(small_model_path, large_model_path, tmp_path):
         "\nstep report:",
         json.dumps({k: v for k, v in report.to_dict().items() if k != "request"}, indent=1)[:3000],
     )
+
+
+async def test_a_capped_real_answer_is_reported_as_cut_off(small_model_path, tmp_path):
+    """The real engine's finish_reason reaches the facts: a 3-token cap cuts every reply."""
+    from dlpo.optim.facts import OBSERVED, observations
+
+    task = load_task("demo")
+    client = LLMClient(build_engine("local:qwen2.5-0.5b"), cache=ResponseCache(tmp_path / "c.sqlite"))
+    prompt = "Explain every step in detail before you answer."
+    result = await evaluate(client, task, prompt, task.train[:2], max_tokens=3)
+    assert [r.finish_reason for r in result.results] == ["length", "length"]
+    assert all(OBSERVED["cut_off"] in observations(r) for r in result.results if not r.score.correct)

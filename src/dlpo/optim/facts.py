@@ -35,7 +35,7 @@ OBSERVED = {
     "answer_first": "the reply wrote its `Answer:` line first and its working only after it",
     "bare_answer": "the reply gave only the answer, with no working",
     "answer_in_working": "the expected answer appears in the reply's working but not on its `Answer:` line",
-    "cut_off": "the reply was long and stopped mid-way, before any `Answer:` line (likely cut off)",
+    "cut_off": "the reply was too long and was cut off at the length limit before any `Answer:` line",
 }
 # Fix hints: observation keys and scorer-reason prefixes -> one generic instruction each.
 HINTS = {
@@ -120,7 +120,9 @@ def observation_keys(item: ExampleResult) -> list[str]:
         elif working_after < 8 and working_before < 5:
             out.append("bare_answer")
     elif len(text.split()) >= CUT_OFF_WORDS and not text.rstrip().endswith((".", "!", "?")):
-        out.append("cut_off")
+        out.append("cut_off")  # a long reply that stops mid-sentence
+    if item.finish_reason == "length" and "cut_off" not in out:
+        out.append("cut_off")  # the engine says the answer hit the max_tokens cap
     target = item.example.target.strip()
     wrong_answer = target and item.score.answer is not None and item.score.answer.strip() != target
     if wrong_answer and re.search(rf"(?<![\w.]){re.escape(target)}(?![\w]|\.\d)", text):

@@ -22,6 +22,7 @@ def eval_payload(result: EvalResult, *, outputs: bool = False) -> dict[str, Any]
         payload["outputs"] = [r.output for r in result.results]
         payload["answers"] = [r.score.answer for r in result.results]
         payload["reasons"] = [r.score.reason for r in result.results]
+        payload["finish_reasons"] = [r.finish_reason for r in result.results]  # "length" = cut off
     return payload
 
 
