@@ -65,3 +65,36 @@ async def test_two_step_run_on_local_model(tmp_path, small_model_path, preset):
     saved = json.loads((tmp_path / "run" / "result.json").read_text())
     assert saved["best"]["prompt"] == result.best_prompt and saved["start"]["test"] is not None
     assert json.loads((tmp_path / "run" / "config.json").read_text())["recipe"]["name"] == preset
+
+
+async def test_dlpo_skips_a_batch_the_real_model_gets_all_right(tmp_path, small_model_path):
+    """Questions the 0.5B model answers correctly: every dlpo step is skipped, so the backward
+    model (named as the 1.5B) is never called, nor even loaded."""
+    rows = [{"input": f"What is {a} plus {a}? Reply with the number only.", "target": str(2 * a)} for a in range(1, 9)]
+    data = tmp_path / "easy.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    config = TrainConfig.build(
+        task=f"file:{data}",
+        task_options={"scorer": "numeric"},
+        recipe=resolve_recipe("dlpo"),
+        steps=2,
+        batch_size=2,
+        val_limit=2,
+        test_limit=2,
+        acceptance_set=2,
+        forward_max_tokens=16,
+        forward="local:qwen2.5-0.5b",
+        backward="local:qwen2.5-1.5b",
+    )
+    result = await afit(config, run_dir=tmp_path / "run")
+    events = read_events(tmp_path / "run" / "events.jsonl")
+    batches = [e["scores"] for e in events if e["type"] == "forward_batch"]
+    decisions = [e for e in events if e["type"] == "decision"]
+    assert result.steps == 2 and len(decisions) == 2
+    for scores, decision in zip(batches, decisions, strict=True):
+        assert decision.get("skipped", False) == all(s == 1.0 for s in scores)
+    usage = [e for e in events if e["type"] == "usage"][-1]["roles"]
+    skipped = sum(bool(d.get("skipped")) for d in decisions)
+    assert skipped >= 1, f"the 0.5B model missed an easy sum: {batches}"
+    if skipped == 2:
+        assert "backward" not in usage and "optimizer" not in usage
