@@ -158,3 +158,17 @@ def test_pasted_critique_passage_is_rejected():
     )
     # a plain instruction is fine
     assert reject_reason(f"{current} Show your steps.", current=current, feedback=feedback) is None
+
+
+def test_a_suggestion_pasted_with_its_quotes_and_dash_is_unwrapped():
+    reply = (
+        "<IMPROVED_VARIABLE>\nYou will answer a reasoning question. Keep the working short. "
+        "'- Make sure the `Answer:` line contains the correct numerical result.'\n</IMPROVED_VARIABLE>"
+    )
+    parsed = parse_reply(reply, current="You will answer a reasoning question.")
+    assert parsed.candidate == (
+        "You will answer a reasoning question. Keep the working short. "
+        "Make sure the `Answer:` line contains the correct numerical result."
+    )
+    kept = "Say 'yes' or 'no' - then stop. Use the word \"- dash\" rarely."
+    assert parse_reply(f"<IMPROVED_VARIABLE>{kept}</IMPROVED_VARIABLE>").candidate == kept

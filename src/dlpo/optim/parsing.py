@@ -25,6 +25,9 @@ _LABEL = re.compile(
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r'^\s*["“](.*?)["”]\s*(?:\n|$)', re.DOTALL)
+# A suggestion pasted with its list marker and quotes: "... headings. '- Make sure X.' Include ..."
+# (a whole sentence: at least three words ending in . ! or ?, so a quoted "- x" term is left alone)
+_QUOTED_BULLET = re.compile(r"""(?<![\w])(['"“])\s*[-*•]\s+(\S+\s+\S+\s+[^'"“”\n]*?[.!?])\s*(['"”])(?![\w])""")
 _LEAK_TAGS = re.compile(r"<\s*/?\s*(?:FEEDBACK|PAST_FEEDBACK|DROPOUT|BETTER_VAR|POOR_VAR)\s*>", re.IGNORECASE)
 
 MIN_SHINGLE = 8  # words per shingle when looking for pasted passages
@@ -72,7 +75,8 @@ def has_repetition_loop(text: str, n: int = 6, min_repeats: int = 3) -> bool:
 
 
 def _clean(text: str) -> str:
-    """Strip code fences, wrapping quotes and a leading 'New prompt:' label from a candidate."""
+    """Strip code fences, wrapping quotes and a leading 'New prompt:' label from a candidate, and
+    the quotes and list marker of a suggestion pasted inline ("'- Check X.'" -> "Check X.")."""
     text = text.strip()
     fence = _FENCE.fullmatch(text)
     if fence:
@@ -82,7 +86,7 @@ def _clean(text: str) -> str:
         text = text[label.end() :].strip()
     if len(text) >= 2 and text[0] in "\"“'" and text[-1] in "\"”'" and text.count(text[0]) <= 2:
         text = text[1:-1].strip()
-    return text
+    return _QUOTED_BULLET.sub(lambda m: m.group(2), text)
 
 
 def _unnest(content: str, current: str | None) -> str:
