@@ -297,3 +297,24 @@ async def test_engine_errors_propagate():
     with pytest.raises(EngineError, match="server down"):
         await opt.step()
     assert opt.step_count == 0 and opt.prompt.text == START
+
+
+async def test_a_candidate_turned_down_before_is_reasked_not_rescored():
+    other = "Answer the question. Check the arithmetic twice."
+    scored: list[str] = []
+
+    async def score_fn(p):
+        scored.append(p)
+        return 1.0 if p == START else 0.0  # every candidate is worse: Greedy turns it down
+
+    opt, engine = optimizer_with([tagged(NEW), tagged(NEW), tagged(other)], acceptance=Greedy(), score_fn=score_fn)
+    first = await opt.step()
+    assert not first.accepted and not first.failed and opt.rejected == [NEW]
+    opt.prompt.grad = grad(sources=[Q, "He has 7.", "7"])
+    second = await opt.step()
+    assert second.outcome.candidate == other and len(second.raw_replies) == 2
+    assert "already tried and scored worse" in user_text(engine.requests[2])
+    assert scored.count(NEW) == 1 and opt.rejected == [NEW, other]
+    restored, _ = optimizer_with([], acceptance=Greedy(), score_fn=score_fn)
+    restored.load_state_dict(json.loads(json.dumps(opt.state_dict())))
+    assert restored.rejected == [NEW, other]

@@ -33,6 +33,12 @@ __all__ = ["CHECK_ORDER", "ScoreFn", "StepReport", "TextualGradientDescent"]
 
 ScoreFn = Callable[[str], Awaitable[float]]
 CHECK_ORDER = ("tdo", "tlr")  # repairs first (TDO restores), then the edit budget is measured
+REMEMBER_REJECTED = 16
+ALREADY_REJECTED = "already rejected: the same prompt was proposed at an earlier step and turned down"
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.split()).lower()
 
 
 def _by_order(techniques: Sequence[Technique], order: Sequence[str]) -> list[Technique]:
@@ -87,6 +93,9 @@ class TextualGradientDescent:
         self.role = role
         self.step_count = 0
         self.accepted_count = 0
+        # Candidates an acceptance rule turned down (the last REMEMBER_REJECTED): proposing one
+        # again is treated like an unusable reply (one re-ask), not scored a second time.
+        self.rejected: list[str] = []
         self._scored: tuple[str, float] | None = None  # (prompt text, its acceptance-set score)
         if self.needs_scores and score_fn is None:
             needers = [t.name for t in self.techniques if getattr(t, "needs_scores", False)]
@@ -127,13 +136,16 @@ class TextualGradientDescent:
         return parsed.candidate if not reason else None
 
     def _reject(self, candidate: str, current: str, grad: Gradient) -> str | None:
-        return reject_reason(
+        reason = reject_reason(
             candidate,
             current=current,
             sources=grad.sources,
             feedback=grad.text,
             max_words=self.max_prompt_words,
         )
+        if reason is None and _normalized(candidate) in {_normalized(r) for r in self.rejected}:
+            return ALREADY_REJECTED
+        return reason
 
     def _check(
         self, ctx: UpdateContext, candidate: str, reask_allowed: bool
@@ -237,6 +249,8 @@ class TextualGradientDescent:
             score_candidate=score_candidate,
             reason=reason,
         )
+        if not accepted and final is not None and decision is not None:
+            self.rejected = [*self.rejected, final][-REMEMBER_REJECTED:]
         if accepted and final is not None:
             self.prompt.text = final
             self.accepted_count += 1
@@ -258,6 +272,7 @@ class TextualGradientDescent:
             "accepted_count": self.accepted_count,
             "lr": self.lr,
             "scored": list(self._scored) if self._scored is not None else None,
+            "rejected": list(self.rejected),
             "rng": rng_state_to_json(self.rng),
             "techniques": {t.name: t.state_dict() for t in self.techniques},
             "acceptance": {"name": self.acceptance.name, "state": self.acceptance.state_dict()},
@@ -281,6 +296,7 @@ class TextualGradientDescent:
         self.lr = state.get("lr")
         scored = state.get("scored")
         self._scored = (scored[0], float(scored[1])) if scored else None
+        self.rejected = list(state.get("rejected", []))
         self.rng.setstate(rng_state_from_json(state["rng"]))
         for tech in self.techniques:
             tech.load_state_dict(state["techniques"][tech.name])

@@ -240,6 +240,8 @@ REASK_HINTS = {
     "are for you, not prompt text: write only instructions addressed to the model, such as the suggested "
     "instructions.",
     "repetitive": "Your previous prompt repeated the same text. Write each instruction once.",
+    "already rejected": "Your previous reply proposed a prompt that was already tried and scored worse than the "
+    "current one. Propose a different change.",
 }
 
 
