@@ -53,6 +53,23 @@ def large_model_path() -> Path:
     return local_model_path("qwen2.5-1.5b")
 
 
+@pytest.fixture
+def scripted_engines(monkeypatch):
+    """Every engine the CLI builds is scripted: forward always answers 'Answer: 7' (right for some
+    demo questions), backward as in the fit tests (`train/scripted_setup.py`)."""
+    from train.scripted_setup import backward_reply
+
+    from dlpo.engines import spec
+    from dlpo.engines.scripted import ScriptedEngine
+
+    def build(spec_str, role="forward"):
+        if role == "forward":
+            return ScriptedEngine(lambda r: "Answer: 7", name="fwd")
+        return ScriptedEngine(backward_reply, name="bwd")
+
+    monkeypatch.setattr(spec, "build_engine", build)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

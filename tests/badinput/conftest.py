@@ -26,22 +26,6 @@ def cli(capsys):
     return run
 
 
-@pytest.fixture
-def scripted_engines(monkeypatch):
-    """Every engine the CLI builds is scripted (forward answers 7, backward as in the fit tests)."""
-    from train.scripted_setup import backward_reply
-
-    from dlpo.engines import spec
-    from dlpo.engines.scripted import ScriptedEngine
-
-    def build(spec_str, role="forward"):
-        if role == "forward":
-            return ScriptedEngine(lambda r: "Answer: 7", name="fwd")
-        return ScriptedEngine(backward_reply, name="bwd")
-
-    monkeypatch.setattr(spec, "build_engine", build)
-
-
 def _fake_openai_class():
     path = Path(__file__).parents[1] / "engines" / "conftest.py"
     spec = importlib.util.spec_from_file_location("badinput_fake_openai", path)

@@ -9,11 +9,8 @@ import pytest
 
 from dlpo.cli.app import main
 from dlpo.cli.optimize import QUICK_DEMO, config_values
-from dlpo.engines.scripted import ScriptedEngine
 from dlpo.errors import ConfigError
 from dlpo.train import TrainConfig
-
-from .scripted_setup import backward_reply
 
 
 def test_no_flags_is_the_quick_demo_run():
@@ -80,19 +77,6 @@ def test_bad_input_is_one_line_exit_2(argv, message, capsys, tmp_path):
 def test_resume_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["optimize", "--resume", str(tmp_path)]) == 2
     assert "is not a dlpo run directory (no config.json)" in capsys.readouterr().err
-
-
-@pytest.fixture
-def scripted_engines(monkeypatch):
-    """Every engine the CLI builds is scripted: forward always answers 7, backward as in the fit tests."""
-    from dlpo.engines import spec
-
-    def build(spec_str, role="forward"):
-        if role == "forward":
-            return ScriptedEngine(lambda r: "Answer: 7", name="fwd")
-        return ScriptedEngine(backward_reply, name="bwd")
-
-    monkeypatch.setattr(spec, "build_engine", build)
 
 
 def test_cli_run_resume_and_budget(tmp_path, capsys, scripted_engines):
