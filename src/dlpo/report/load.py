@@ -15,6 +15,7 @@ from typing import Any
 from dlpo.errors import ConfigError
 from dlpo.runs.events import read_events
 from dlpo.runs.run_dir import RunDir
+from dlpo.training.records import decision_status
 
 
 @dataclass
@@ -45,13 +46,7 @@ class StepRow:
 
     @property
     def status(self) -> str:
-        if self.skipped:
-            return "skipped"
-        if self.failed:
-            return "failed"
-        if self.accepted is None:
-            return "-"
-        return "accepted" if self.accepted else "rejected"
+        return decision_status(self.accepted, self.failed, self.skipped)
 
 
 @dataclass

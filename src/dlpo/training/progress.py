@@ -20,6 +20,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from dlpo.training.records import decision_status
+
 # What the loop does after each event type (the phase shown until the next event).
 NEXT_PHASE = {
     "start": "validating the starting prompt",
@@ -71,10 +73,7 @@ class ProgressDisplay:
     def on_event(self, event: dict[str, Any]) -> None:
         kind, st = event["type"], self.state
         if kind == "decision":
-            if event.get("skipped"):
-                key = "skipped"
-            else:
-                key = "failed" if event["failed"] else ("accepted" if event["accepted"] else "rejected")
+            key = decision_status(event["accepted"], event["failed"], event.get("skipped", False))
             st[key] = st.get(key, 0) + 1
             st["last"] = (key, event.get("delta"), event.get("temperature"))
         elif kind == "forward_batch":

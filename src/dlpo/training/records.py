@@ -51,6 +51,18 @@ def usage_payload(ledger: Ledger) -> dict[str, Any]:
     }
 
 
+def decision_status(accepted: bool | None, failed: bool, skipped: bool = False) -> str:
+    """How a step's decision reads in displays and reports: skipped (an all-correct batch), failed
+    (no usable candidate), accepted or rejected; "-" before any decision."""
+    if skipped:
+        return "skipped"
+    if failed:
+        return "failed"
+    if accepted is None:
+        return "-"
+    return "accepted" if accepted else "rejected"
+
+
 def emit_step_events(log: EventLog, report: Any, step: int) -> dict[str, Any]:
     """Write the update request, candidate, measured edits and decision of training step `step`
     (1-based; `report` is the `optim.optimizer.StepReport`); returns the decision payload."""
