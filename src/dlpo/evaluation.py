@@ -46,7 +46,9 @@ def forward_request(
 ) -> ChatRequest:
     """The forward model's request: the optimized prompt as system message, the formatted question
     as user message, greedy decoding."""
-    return ChatRequest.chat(prompt, task.format_input(example), temperature=0.0, max_tokens=max_tokens, seed=seed)
+    return ChatRequest.chat(
+        prompt, task.format_input(example), temperature=0.0, max_tokens=max_tokens, seed=seed
+    )
 
 
 async def evaluate(

@@ -37,7 +37,9 @@ def test_yaml_sets_every_kind_of_key(tmp_path):
         2,
     )
     assert (c.critique_max_tokens, c.forward_max_tokens) == (99, 77)
-    assert c.budget.max_calls == 40 and c.budget.max_usd == 1.5 and c.val_limit == QUICK_DEMO["val_limit"]  # quick demo default
+    assert (
+        c.budget.max_calls == 40 and c.budget.max_usd == 1.5 and c.val_limit == QUICK_DEMO["val_limit"]
+    )  # quick demo default
 
 
 def test_flags_override_the_file(tmp_path):

@@ -307,7 +307,9 @@ async def test_a_candidate_turned_down_before_is_reasked_not_rescored():
         scored.append(p)
         return 1.0 if p == START else 0.0  # every candidate is worse: Greedy turns it down
 
-    opt, engine = optimizer_with([tagged(NEW), tagged(NEW), tagged(other)], acceptance=Greedy(), score_fn=score_fn)
+    opt, engine = optimizer_with(
+        [tagged(NEW), tagged(NEW), tagged(other)], acceptance=Greedy(), score_fn=score_fn
+    )
     first = await opt.step()
     assert not first.accepted and not first.failed and opt.rejected == [NEW]
     opt.prompt.grad = grad(sources=[Q, "He has 7.", "7"])

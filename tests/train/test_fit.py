@@ -50,7 +50,9 @@ async def test_fit_logs_every_step_and_writes_result(tmp_path, preset):
     for step in range(1, 5):
         skipped = decisions[step - 1].get("skipped", False)  # dlpo skips an all-correct batch
         expected = [t for t in STEP_TYPES if t in SKIPPED_STEP_TYPES] if skipped else STEP_TYPES
-        assert [e["type"] for e in events if e["step"] == step and e["type"] != "test"][: len(expected)] == expected
+        assert [e["type"] for e in events if e["step"] == step and e["type"] != "test"][
+            : len(expected)
+        ] == expected
     tail = [e["type"] for e in events if e["type"] in ("test", "result")]
     assert tail == ["test", "test", "test", "result"]
     assert len(decisions) == 4

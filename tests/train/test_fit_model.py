@@ -70,7 +70,10 @@ async def test_two_step_run_on_local_model(tmp_path, small_model_path, preset):
 async def test_dlpo_skips_a_batch_the_real_model_gets_all_right(tmp_path, small_model_path):
     """Questions the 0.5B model answers correctly: every dlpo step is skipped, so the backward
     model (named as the 1.5B) is never called, nor even loaded."""
-    rows = [{"input": f"What is {a} plus {a}? Reply with the number only.", "target": str(2 * a)} for a in range(1, 9)]
+    rows = [
+        {"input": f"What is {a} plus {a}? Reply with the number only.", "target": str(2 * a)}
+        for a in range(1, 9)
+    ]
     data = tmp_path / "easy.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     config = TrainConfig.build(

@@ -31,7 +31,9 @@ async def _run(tmp_path, forward_fn, skip: bool, name: str = "run"):
     fwd = ScriptedEngine(forward_fn, name="fwd")
     bwd = ScriptedEngine(backward_reply, name="bwd")
     cfg = make_config("tgd", recipe=recipe, steps=3)
-    result = await afit(cfg, run_dir=tmp_path / name, task=make_task(), forward_engine=fwd, backward_engine=bwd)
+    result = await afit(
+        cfg, run_dir=tmp_path / name, task=make_task(), forward_engine=fwd, backward_engine=bwd
+    )
     return result, bwd, read_events(tmp_path / name / "events.jsonl")
 
 

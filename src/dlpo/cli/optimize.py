@@ -47,7 +47,9 @@ def optimize(
     backward: Annotated[str | None, Opt("--backward", help="Engine that critiques and rewrites.")] = None,
     preset: Annotated[
         str | None,
-        Opt("--preset", help="tgd, dlpo, textgrad, tlr, tdo, tsa, tlrd, tmnt, tcl, tregu; apo (APO/ProTeGi)."),
+        Opt(
+            "--preset", help="tgd, dlpo, textgrad, tlr, tdo, tsa, tlrd, tmnt, tcl, tregu; apo (APO/ProTeGi)."
+        ),
     ] = None,
     techniques: Annotated[
         str | None, Opt("--techniques", help="Comma-separated techniques, e.g. tsa,tcl.")

@@ -54,7 +54,9 @@ class LLMClient:
         if misses:
             self.ledger.check_budget(role, pending_calls=len(misses))
             # Wait for every request before raising, so the ones that succeed are all cached.
-            done = await asyncio.gather(*(self._call(requests[i], role) for i in misses), return_exceptions=True)
+            done = await asyncio.gather(
+                *(self._call(requests[i], role) for i in misses), return_exceptions=True
+            )
             for outcome in done:
                 if isinstance(outcome, BaseException):
                     raise outcome

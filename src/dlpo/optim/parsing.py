@@ -27,7 +27,9 @@ _LABEL = re.compile(
 _QUOTED = re.compile(r'^\s*["“](.*?)["”]\s*(?:\n|$)', re.DOTALL)
 # A suggestion pasted with its list marker and quotes: "... headings. '- Make sure X.' Include ..."
 # (a whole sentence: at least three words ending in . ! or ?, so a quoted "- x" term is left alone)
-_QUOTED_BULLET = re.compile(r"""(?<![\w])(['"“])\s*[-*•]\s+(\S+\s+\S+\s+[^'"“”\n]*?[.!?])\s*(['"”])(?![\w])""")
+_QUOTED_BULLET = re.compile(
+    r"""(?<![\w])(['"“])\s*[-*•]\s+(\S+\s+\S+\s+[^'"“”\n]*?[.!?])\s*(['"”])(?![\w])"""
+)
 _LEAK_TAGS = re.compile(r"<\s*/?\s*(?:FEEDBACK|PAST_FEEDBACK|DROPOUT|BETTER_VAR|POOR_VAR)\s*>", re.IGNORECASE)
 
 MIN_SHINGLE = 8  # words per shingle when looking for pasted passages

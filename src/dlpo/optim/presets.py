@@ -148,7 +148,9 @@ def resolve_recipe(
     that were not given can be passed straight through)."""
     if preset is not None and preset.lower() in METHOD_PRESETS:
         if techniques is not None or any(v is not None for v in overrides.values()):
-            raise ConfigError(f"preset {preset!r} is its own method: it takes no techniques or recipe options")
+            raise ConfigError(
+                f"preset {preset!r} is its own method: it takes no techniques or recipe options"
+            )
         return Recipe(name=preset.lower(), techniques=[])
     if preset is not None and preset.lower() not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; allowed: {', '.join([*PRESETS, *METHOD_PRESETS])}")
