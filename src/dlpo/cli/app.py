@@ -68,15 +68,20 @@ def _usage_line(exc: Exception) -> str:
 
 def _click_classes() -> tuple[tuple[type, ...], tuple[type, ...]]:
     """(Abort, ClickException) classes of click and of the copy newer typer vendors as typer._click."""
-    import click
+    import importlib
 
-    aborts: list[type] = [click.exceptions.Abort]
-    errors: list[type] = [click.ClickException]
-    vendored = getattr(getattr(typer, "_click", None), "exceptions", None)
-    for name, found in (("Abort", aborts), ("ClickException", errors)):
-        cls = getattr(vendored, name, None)
-        if isinstance(cls, type):
-            found.append(cls)
+    aborts: list[type] = []
+    errors: list[type] = []
+    # typer >= 0.25 vendors click as typer._click and no longer installs click itself.
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            found = importlib.import_module(module)
+        except ImportError:
+            continue
+        for name, into in (("Abort", aborts), ("ClickException", errors)):
+            cls = getattr(found, name, None)
+            if isinstance(cls, type) and cls not in into:
+                into.append(cls)
     return tuple(aborts), tuple(errors)
 
 
