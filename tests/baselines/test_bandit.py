@@ -74,3 +74,36 @@ async def test_no_selection_needed_when_arms_fit_the_beam():
 
     sel = await select_ucb(2, 4, pull)
     assert sel.kept == [0, 1] and sel.evaluations == 0
+
+
+async def test_ucb_pulls_every_arm_even_when_rounds_are_too_few():
+    # 5 arms, 3 per round, 1 round: arms 3 and 4 would never be pulled and so never kept (mean 0)
+    means = [0.1, 0.2, 0.3, 0.4, 0.9]
+    log = []
+
+    async def pull(arms, n):
+        log.append((list(arms), n))
+        return [[means[a]] * n for a in arms]
+
+    sel = await select_ucb(5, 2, pull, rounds=1, arms_per_round=3, samples_per_pull=2, c=1.0)
+    assert all(s.n > 0 for s in sel.stats)
+    assert sel.kept == [4, 3]
+    assert log[0] == ([0, 1, 2], 2) and set(log[1][0]) >= {3, 4} and len(log) == 2
+    assert sel.evaluations == 2 * 3 * 2
+
+
+async def test_ucb_log_term_counts_rounds_not_samples():
+    # Deterministic arm values; round 1 pulls arms 0, 1 (unpulled), round 2 pulls arm 2 (unpulled)
+    # and arm 0 (higher mean). Round 3, with n = [4, 2, 2] samples and c = 4: with t = 3 (rounds)
+    # arm 2 has the lowest bound (0 + 4 sqrt(ln 3 / 2) = 2.96 < 1 + 4 sqrt(ln 3 / 4) = 3.10), so
+    # arms 0 and 1 are pulled; with t = 9 (samples + 1) arm 0 would be the one left out.
+    means = [1.0, 0.5, 0.0]
+    log = []
+
+    async def pull(arms, n):
+        log.append(list(arms))
+        return [[means[a]] * n for a in arms]
+
+    sel = await select_ucb(3, 1, pull, rounds=3, arms_per_round=2, samples_per_pull=2, c=4.0)
+    assert log == [[0, 1], [0, 2], [0, 1]]
+    assert [t["t"] for t in sel.trace] == [1, 2, 3]

@@ -1,21 +1,26 @@
 """APO / ProTeGi (Pryzant et al., 2023, arXiv 2305.03495): beam search over prompts, expanded by
 textual gradients and selected by a bandit.
 
-One round, for every prompt of the beam:
-1. score it on a random minibatch of training examples and keep the errors;
+One round draws one minibatch of training examples (seeded), shared by every prompt of the beam
+(as `expand_candidates` of the released code does); then, for every prompt of the beam (a parent):
+1. score it on the round's minibatch and keep the errors;
 2. *gradients*: `n_gradients` times, show `errors_per_gradient` sampled errors and ask for
    `gradients_per_error` reasons the prompt failed;
 3. *edits*: for each reason, ask for `steps_per_gradient` improved prompts;
-4. *Monte-Carlo successors*: `mc_samples` paraphrases of each edited prompt;
+4. *Monte-Carlo successors*: `mc_samples` paraphrases of each edited prompt and `parent_mc_samples`
+   paraphrases of the parent itself;
 5. keep at most `max_expansion` successors (a seeded random sample).
+A parent without errors on the minibatch skips steps 2-3 (there is nothing to show the backward
+model) but still gets its paraphrases, so an all-correct minibatch does not stall the beam.
 Then the beam and all successors compete: a bandit (UCB or successive rejects) with a budget of
 example evaluations on the training split keeps the best `beam_width` prompts, best first.
 
 Defaults are the paper's (its §3 and released code): beam 4, 6 rounds (`steps`), minibatch 64, 4
 gradients from groups of 4 errors, 1 reason each, 1 edit per reason, 2 MC successors per edit, at
-most 8 successors per parent, UCB with 8 rounds of 8 prompts x 32 examples, c = 1. On 2 CPU cores
-these are far too many calls: scale down with `minibatch`, `n_gradients`, `samples_per_eval`,
-`eval_rounds` (see `estimate_calls` and experiments/compare_demo.yaml).
+most 8 successors per parent, UCB with 8 rounds of 8 prompts x 32 examples, c = 1; the exception is
+`parent_mc_samples` (1, where the released code uses `mc_samples`), to keep the call count close.
+On 2 CPU cores these are far too many calls: scale down with `minibatch`, `n_gradients`,
+`samples_per_eval`, `eval_rounds` (see `estimate_calls` and experiments/compare_demo.yaml).
 Roles: forward (minibatch), backward (gradients), optimizer (edits, paraphrases), selection
 (bandit evaluations), validation and test (as in `fit`).
 """
@@ -31,7 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dlpo.baselines import apo_prompts as P
-from dlpo.baselines.bandit import Selection, select_successive_rejects, select_ucb
+from dlpo.baselines.bandit import Selection, select_successive_rejects, select_ucb, ucb_rounds
 from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
 from dlpo.evaluation import ExampleResult, evaluate
@@ -52,6 +57,7 @@ class ApoOptions(BaseModel):
     gradients_per_error: int = Field(1, ge=1)
     steps_per_gradient: int = Field(1, ge=1)
     mc_samples: int = Field(2, ge=0)
+    parent_mc_samples: int = Field(1, ge=0)  # paraphrases of each parent (released code: mc_samples)
     max_expansion: int = Field(8, ge=1)
     selection: Literal["ucb", "successive_rejects"] = "ucb"
     eval_rounds: int = Field(8, ge=1)
@@ -76,12 +82,15 @@ class ApoOptions(BaseModel):
 
 def estimate_calls(o: ApoOptions, rounds: int, val: int, test: int) -> int:
     """An upper bound on model calls (with an empty cache) of an APO run, for budget comparisons."""
-    per_parent = o.minibatch + o.n_gradients * (
-        1 + o.gradients_per_error * o.steps_per_gradient * (1 + o.mc_samples)
+    per_parent = (
+        o.minibatch
+        + o.n_gradients * (1 + o.gradients_per_error * o.steps_per_gradient * (1 + o.mc_samples))
+        + o.parent_mc_samples
     )
     arms = o.beam_width * (1 + o.max_expansion)
+    per_round = min(o.arms_per_round, arms)
     selection = (
-        o.eval_rounds * min(o.arms_per_round, arms) * o.samples_per_eval
+        ucb_rounds(arms, o.eval_rounds, o.arms_per_round) * per_round * o.samples_per_eval
         if o.selection == "ucb"
         else (o.sr_budget or o.eval_rounds * o.arms_per_round * o.samples_per_eval)
     )
@@ -90,13 +99,23 @@ def estimate_calls(o: ApoOptions, rounds: int, val: int, test: int) -> int:
 
 @dataclass
 class Expansion:
+    """One parent's expansion: `examples` are the ids of the round's minibatch, `paraphrases` those
+    of the edits and `parent_paraphrases` those of the parent."""
+
     parent: str
     batch_score: float
+    examples: list[str] = field(default_factory=list)
     gradients: list[str] = field(default_factory=list)
     edits: list[str] = field(default_factory=list)
     paraphrases: list[str] = field(default_factory=list)
+    parent_paraphrases: list[str] = field(default_factory=list)
     successors: list[str] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)
+
+
+# Paraphrase requests of round r use sample indices r * stride + k, so a parent that stays in the
+# beam gets fresh Monte-Carlo samples each round instead of its cached paraphrase of the last round.
+_ROUND_STRIDE = 1000
 
 
 class APO:
@@ -120,29 +139,38 @@ class APO:
         self.rng = random.Random(seed)
         self.seed = seed
         self.beam = [start]
+        self.round_index = 0  # rounds done
         self.forward_max_tokens = forward_max_tokens
         self.max_prompt_words = max_prompt_words
 
-    async def expand(self, parent: str) -> Expansion:
-        o, task = self.o, self.task
-        batch = self.rng.sample(self.train, min(o.minibatch, len(self.train)))
+    async def expand(self, parent: str, batch: Sequence[Example]) -> Expansion:
+        """Expand `parent` with the round's minibatch `batch` (see the module docstring)."""
         result = await evaluate(
-            self.forward, task, parent, batch, role="forward", max_tokens=self.forward_max_tokens
+            self.forward, self.task, parent, batch, role="forward", max_tokens=self.forward_max_tokens
         )
-        exp = Expansion(parent, result.mean)
+        exp = Expansion(parent, result.mean, examples=[ex.id for ex in batch])
         errors = [r for r in result.results if not r.score.correct]
-        if not errors:
-            return exp
+        if errors:
+            await self._edit(exp, await self._gradients(exp, errors))
+        await self._paraphrase(exp, errors)
+        pool = list(dict.fromkeys(exp.edits + exp.paraphrases + exp.parent_paraphrases))
+        cap = self.o.max_expansion
+        exp.successors = self.rng.sample(pool, cap) if len(pool) > cap else pool
+        return exp
+
+    async def _gradients(
+        self, exp: Expansion, errors: Sequence[ExampleResult]
+    ) -> list[tuple[list[ExampleResult], str]]:
+        """(error group, reason) pairs: `n_gradients` requests, each on a seeded sample of errors."""
+        o = self.o
         groups = [
             self.rng.sample(errors, min(o.errors_per_gradient, len(errors))) for _ in range(o.n_gradients)
         ]
-        replies = await self.backward.complete(
-            [
-                P.gradient_request(parent, task, g, o.gradients_per_error, o.gradient_max_tokens)
-                for g in groups
-            ],
-            role="backward",
-        )
+        requests = [
+            P.gradient_request(exp.parent, self.task, g, o.gradients_per_error, o.gradient_max_tokens)
+            for g in groups
+        ]
+        replies = await self.backward.complete(requests, role="backward")
         pairs: list[tuple[list[ExampleResult], str]] = []
         for group, reply in zip(groups, replies):
             for reason in P.parse_items(
@@ -150,33 +178,45 @@ class APO:
             ):
                 pairs.append((group, reason))
                 exp.gradients.append(reason)
-        if pairs:
-            replies = await self.backward.complete(
-                [
-                    P.edit_request(parent, task, g, r, o.steps_per_gradient, o.edit_max_tokens)
-                    for g, r in pairs
-                ],
-                role="optimizer",
+        return pairs
+
+    async def _edit(self, exp: Expansion, pairs: Sequence[tuple[list[ExampleResult], str]]) -> None:
+        """`steps_per_gradient` edited prompts per (error group, reason) pair."""
+        if not pairs:
+            return
+        o = self.o
+        requests = [
+            P.edit_request(exp.parent, self.task, g, r, o.steps_per_gradient, o.edit_max_tokens)
+            for g, r in pairs
+        ]
+        replies = await self.backward.complete(requests, role="optimizer")
+        for (group, _), reply in zip(pairs, replies):
+            for text in P.parse_items(reply.text, reply.finish_reason, limit=o.steps_per_gradient):
+                if self._usable(exp, text, exp.parent, group):
+                    exp.edits.append(text)
+
+    async def _paraphrase(self, exp: Expansion, errors: Sequence[ExampleResult]) -> None:
+        """Monte-Carlo successors, in one batch: `mc_samples` paraphrases of each edit and
+        `parent_mc_samples` of the parent (ProTeGi paraphrases `edits + [parent]`)."""
+        o = self.o
+        jobs = [(e, k, False) for e in exp.edits for k in range(o.mc_samples)]
+        jobs += [(exp.parent, k, True) for k in range(o.parent_mc_samples)]
+        if not jobs:
+            return
+        requests = [
+            P.paraphrase_request(
+                source,
+                o.paraphrase_max_tokens,
+                sample_index=self.round_index * _ROUND_STRIDE + k,
+                seed=self.seed,
             )
-            for (group, _), reply in zip(pairs, replies):
-                for text in P.parse_items(reply.text, reply.finish_reason, limit=o.steps_per_gradient):
-                    if self._usable(exp, text, parent, group):
-                        exp.edits.append(text)
-        if exp.edits and o.mc_samples:
-            requests = [
-                P.paraphrase_request(e, o.paraphrase_max_tokens, sample_index=k, seed=self.seed)
-                for e in exp.edits
-                for k in range(o.mc_samples)
-            ]
-            replies = await self.backward.complete(requests, role="optimizer")
-            for k, reply in enumerate(replies):
-                source = exp.edits[k // o.mc_samples]
-                for text in P.parse_items(reply.text, reply.finish_reason, limit=1):
-                    if self._usable(exp, text, source, errors):
-                        exp.paraphrases.append(text)
-        pool = list(dict.fromkeys(exp.edits + exp.paraphrases))
-        exp.successors = self.rng.sample(pool, o.max_expansion) if len(pool) > o.max_expansion else pool
-        return exp
+            for source, k, _ in jobs
+        ]
+        replies = await self.backward.complete(requests, role="optimizer")
+        for (source, _, of_parent), reply in zip(jobs, replies):
+            for text in P.parse_items(reply.text, reply.finish_reason, limit=1):
+                if self._usable(exp, text, source, errors):
+                    (exp.parent_paraphrases if of_parent else exp.paraphrases).append(text)
 
     def _usable(self, exp: Expansion, text: str, current: str, items: Sequence[ExampleResult]) -> bool:
         why = reject_reason(
@@ -220,9 +260,12 @@ class APO:
         )
 
     async def round(self) -> tuple[list[Expansion], list[str], Selection]:
-        """Expand every beam prompt, then select the new beam. Returns (expansions, candidates, selection)."""
-        expansions = [await self.expand(parent) for parent in self.beam]
+        """Draw the round's minibatch, expand every beam prompt on it, then select the new beam.
+        Returns (expansions, candidates, selection)."""
+        batch = self.rng.sample(self.train, min(self.o.minibatch, len(self.train)))
+        expansions = [await self.expand(parent, batch) for parent in self.beam]
         candidates = list(dict.fromkeys(self.beam + [s for e in expansions for s in e.successors]))
         selection = await self.select(candidates)
         self.beam = [candidates[i] for i in selection.kept]
+        self.round_index += 1
         return expansions, candidates, selection

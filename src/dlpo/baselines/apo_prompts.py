@@ -47,6 +47,10 @@ _LABEL = re.compile(
 
 
 def error_block(task: Task, errors: Sequence[ExampleResult]) -> str:
+    """The error strings of the gradient and edit requests: question, model answer, expected answer
+    and the scorer's reason. The only place they are built, so a run option choosing what the
+    backward model is shown (scorer facts or plain label/prediction, as in the released code) can
+    switch it here."""
     parts = []
     for k, item in enumerate(errors, start=1):
         parts.append(

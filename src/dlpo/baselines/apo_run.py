@@ -2,13 +2,18 @@
 
 The run folder, clients, cache, ledger, budget and splits come from `dlpo.training.session`; the
 events are those of `fit` (start, validation, forward_batch, gradient, candidate, decision, step,
-usage, test, result) plus `apo_expansion` and `apo_selection`, so reports and sweeps read an APO
-run like any other. After each round the best prompt of the beam is validated (best-validation and
-last prompts are tracked as in `fit`); at the end start, best and last are tested.
+usage, test, result) plus `apo_expansion` (per parent: the ids of the round's shared minibatch,
+gradients, edits, paraphrases of the edits and of the parent, successors, rejected candidates) and
+`apo_selection`, so reports and sweeps read an APO run like any other. After each round the best
+prompt of the beam is validated (best-validation and last prompts are tracked as in `fit`); at the
+end start, best and last are tested.
 
 Resume: an APO run is replayed from its start against the run's response cache (every finished
 call is a cache hit and the seeded RNG takes the same path), so a killed run ends where an
-uninterrupted one would; a finished run returns its saved result.
+uninterrupted one would; a finished run returns its saved result. A run folder written before the
+ProTeGi fixes (one minibatch per round, parent paraphrases, UCB over rounds) still loads and its
+result is read as saved; resuming an unfinished one replays it with the current search, so only the
+requests both versions make are cache hits.
 """
 
 from __future__ import annotations
@@ -131,9 +136,11 @@ async def _round(s: Session, apo: APO) -> None:
             parent_rank=k,
             parent=e.parent,
             batch_score=e.batch_score,
+            examples=e.examples,
             gradients=e.gradients,
             edits=e.edits,
             paraphrases=e.paraphrases,
+            parent_paraphrases=e.parent_paraphrases,
             successors=e.successors,
             rejected=e.rejected,
         )

@@ -5,9 +5,14 @@ seeded RNG. Both selectors only decide which arms to pull and which to keep; the
 `pull(arm_indices, n_samples) -> list[list[float]]` (per-example scores), so the arithmetic is
 testable without a model.
 
-- UCB (ProTeGi's default "UCB bandits"): `rounds` rounds; in each, the `arms_per_round` arms with
-  the highest upper confidence bound `mean + c * sqrt(log(t) / n)` (unpulled arms first) are scored
-  on `samples_per_pull` examples; the `keep` arms with the highest mean survive.
+- UCB (ProTeGi's default "UCB bandits": the paper's UCB selection and the released `UCBBandits`):
+  `rounds` rounds; in round t = 1, 2, ... the `arms_per_round` arms with the highest upper confidence
+  bound `mean + c * sqrt(log(t) / n)` are scored on `samples_per_pull` examples, where `t` is the
+  round (the time step, as in the paper; not a count of samples) and `n` the arm's samples so far.
+  An unpulled arm's bound is +inf, so every arm is pulled once first, in index order (the incumbent
+  beam first); when `rounds` are too few for that, UCB plays as many more rounds as that first
+  sweep needs (`ucb_rounds`): an arm never pulled would have mean 0 and could never be kept. The
+  `keep` arms with the highest mean survive.
 - Successive rejects (Audibert & Bubeck, 2010): the budget `n` (example evaluations) is split into
   K-1 phases; in phase k every surviving arm is scored up to n_k total samples, with
   n_k = ceil((n - K) / (logbar(K) * (K + 1 - k))), logbar(K) = 1/2 + sum_{i=2..K} 1/i, and the
@@ -48,7 +53,7 @@ class Selection:
 
 
 def ucb_score(stats: ArmStats, t: int, c: float) -> float:
-    """Upper confidence bound of an arm at time `t` (total pulls so far, >= 1); inf when unpulled."""
+    """Upper confidence bound of an arm in round `t` (1, 2, ...); inf when unpulled."""
     if stats.n == 0:
         return math.inf
     return stats.mean + c * math.sqrt(math.log(max(t, 1)) / stats.n)
@@ -73,16 +78,23 @@ async def select_ucb(
     if n_arms <= keep:
         return Selection(list(range(n_arms)), stats, 0)
     trace, evaluations = [], 0
-    for r in range(rounds):
-        t = sum(s.n for s in stats) + 1
+    for r in range(ucb_rounds(n_arms, rounds, arms_per_round)):
+        t = r + 1
         order = sorted(range(n_arms), key=lambda i: (-ucb_score(stats[i], t, c), i))
         chosen = sorted(order[: min(arms_per_round, n_arms)])
         scores = await pull(chosen, samples_per_pull)
         for arm, s in zip(chosen, scores, strict=True):
             stats[arm].add(s)
             evaluations += len(s)
-        trace.append({"round": r, "pulled": chosen, "means": [round(stats[i].mean, 4) for i in chosen]})
+        trace.append(
+            {"round": r, "t": t, "pulled": chosen, "means": [round(stats[i].mean, 4) for i in chosen]}
+        )
     return Selection(rank(stats, range(n_arms))[:keep], stats, evaluations, trace)
+
+
+def ucb_rounds(n_arms: int, rounds: int, arms_per_round: int) -> int:
+    """Rounds UCB plays: `rounds`, or as many as pulling every arm once takes when that is more."""
+    return max(rounds, math.ceil(n_arms / max(1, min(arms_per_round, n_arms))))
 
 
 def successive_rejects_schedule(n_arms: int, budget: int) -> list[int]:
