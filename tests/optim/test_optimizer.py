@@ -138,9 +138,9 @@ async def test_tlr_over_budget_reask_states_count_then_ok():
     ok = "Answer the question. End with 'Answer: <number>'."
     opt, engine = optimizer_with([tagged(over), tagged(ok)], techniques=[LearningRate()], lr=1)
     report = await opt.step()
-    assert "made 5 sentence edits" in user_text(engine.requests[1])
+    assert "made 6 sentence edits" in user_text(engine.requests[1])
     assert report.metrics["reasked"] and not report.metrics["trimmed"] and report.metrics["edits_final"] == 1
-    assert report.metrics["edits_attempts"] == [5, 1] and opt.prompt.text == ok
+    assert report.metrics["edits_attempts"] == [6, 1] and opt.prompt.text == ok
 
 
 async def test_tlr_still_over_budget_is_trimmed():

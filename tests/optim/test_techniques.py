@@ -36,7 +36,7 @@ def test_all_implement_the_protocol():
 # --- TLR ---------------------------------------------------------------------------------------------
 def test_tlr_section_states_budget_with_example():
     [s] = LearningRate(lr=4).sections(ctx(lr=2))
-    assert "exactly 2 sentences" in s.instruction and "= 3 edits" in s.body and s.technique == "tlr"
+    assert "at most 2 sentences" in s.instruction and "= 3 edits" in s.body and s.technique == "tlr"
     [s] = LearningRate(lr=3, exact=False).sections(ctx())
     assert "at most 3 sentences" in s.instruction
 
@@ -77,7 +77,7 @@ def test_tlr_bold_option():
     [s] = tlr.sections(ctx(lr=12, contrastive_memory=4))
     assert "bold" in s.instruction
     [s] = tlr.sections(ctx(lr=12, contrastive_memory=3))
-    assert "exactly 12" in s.instruction
+    assert "at most 12" in s.instruction
 
 
 def test_tlr_state_roundtrip():

@@ -11,7 +11,8 @@ Presets:
 
 Defaults (paper.md §3/§4; reference values where the code has them): lr 4 (TLR worked example and
 TLRD simulation), linear decay of 1 per accepted step with floor 1, dropout 0.3 (suggested
-0.2-0.5), momentum window 3, contrastive gap 0.15, TRegu warm-up 16 remembered prompts, TSA
+0.2-0.5), momentum window 3, contrastive gap 0.15, TRegu warm-up 16 remembered prompts (scaled
+down to ceil(planned steps / 4) for shorter runs, so it acts in every run), TSA
 T0 = 64, decay 2, hard margin 0.3, prompt cap 300 words.
 """
 
@@ -73,7 +74,7 @@ class Recipe(BaseModel):
     lr_step_factor: float = Field(0.5, gt=0.0, le=1.0)
     lr_cosine_steps: int = Field(10, ge=1)
     lr_on: Literal["accepted", "every"] = "accepted"
-    lr_exact: bool = True
+    lr_exact: bool = True  # kept so old config.json files load; TLR always enforces "at most lr"
     bold_above: int | None = Field(None, ge=1)
     dropout: float = Field(0.3, ge=0.0, le=1.0)
     momentum_k: int = Field(3, ge=1, le=20)
@@ -187,7 +188,9 @@ def _lr_schedule(recipe: Recipe) -> Any:
     return CosineDecay(recipe.lr, total=recipe.lr_cosine_steps, floor=recipe.lr_floor)
 
 
-def build_techniques(recipe: Recipe) -> list[Technique]:
+def build_techniques(recipe: Recipe, planned_steps: int | None = None) -> list[Technique]:
+    """The recipe's techniques. `planned_steps` (the run's planned optimizer steps, when known)
+    scales TRegu's warm-up to the run: min(warm-up, ceil(planned_steps / 4))."""
     out: list[Technique] = []
     t = set(recipe.techniques)
     if "tcl" in t:
@@ -199,11 +202,13 @@ def build_techniques(recipe: Recipe) -> list[Technique]:
     if "tregu" in t:
         out.append(
             Regularization(
-                warmup_prompts=recipe.regularization_warmup, warmup_steps=recipe.regularization_warmup_steps
+                warmup_prompts=recipe.regularization_warmup,
+                warmup_steps=recipe.regularization_warmup_steps,
+                planned_steps=planned_steps,
             )
         )
     if recipe.uses_tlr:
-        out.append(LearningRate(lr=recipe.lr, exact=recipe.lr_exact, bold_above=recipe.bold_above))
+        out.append(LearningRate(lr=recipe.lr, bold_above=recipe.bold_above))
     return out
 
 
@@ -222,6 +227,7 @@ def build_optimizer(
     *,
     score_fn: Callable[[str], Awaitable[float]] | None,
     seed: int,
+    planned_steps: int | None = None,
     **optimizer_options: Any,
 ) -> tuple[TextualGradientDescent, list[LRScheduler]]:
     """The optimizer and its schedulers for `recipe` (TLRD -> an LRScheduler over accepted steps).
@@ -229,7 +235,7 @@ def build_optimizer(
     opt = TextualGradientDescent(
         prompt,
         client,
-        techniques=build_techniques(recipe),
+        techniques=build_techniques(recipe, planned_steps),
         acceptance=build_acceptance(recipe),
         score_fn=score_fn,
         lr=recipe.lr if recipe.uses_tlr else None,

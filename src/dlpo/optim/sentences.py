@@ -1,31 +1,59 @@
-"""Sentence splitting, a sentence-level diff, and edit trimming.
+"""Sentence splitting, edit units, a content-aligned diff, and edit trimming.
 
-The textual learning rate (TLR) counts *sentence edits*: an added, a deleted or a modified sentence
-each count 1. The diff aligns the old and new sentence lists with `difflib`; inside a replaced
-block, old and new sentences are paired one to one (each pair = 1 modification) and the excess
-counts as additions or deletions.
+Sentences (`split_pieces`, `split_sentences`) end at `.!?` + whitespace and at line breaks; list
+markers ("1.", "a)") and common abbreviations ("e.g.") do not end one. TDO freezes and restores
+whole sentences.
 
-A text is split into `Piece`s (sentence text + the whitespace that followed it), so a text can be
-rebuilt from pieces of the old and the new prompt with its line breaks intact.
+Edit units (`split_units`) are what the textual learning rate (TLR) counts. They are built so a
+budget cannot be dodged by writing run-on sentences: each sentence is also cut
+- after a ';' or ':' that is followed by whitespace and not inside quotes, brackets or <...>,
+- before an inline list marker ("1)", "(2)", "(a)", "b)", "•") that follows whitespace;
+a piece of fewer than `MIN_UNIT_WORDS` words is merged into its neighbour, so "Answer: <n>" or
+"Note: be brief" stay one unit. Lines are units already (a line break ends a sentence), so list
+items on their own lines count one each. A unit of w words weighs ceil(w / `WORD_CAP`) edits
+(`WORD_CAP` = 25): a 40-word run-on counts as 2 even without any separator.
+
+Alignment (`sentence_diff`, `apply_edits`): `difflib.SequenceMatcher` on the whitespace-normalized
+lists finds the unchanged runs. Inside each changed run an old and a new item are paired as a
+*modification* only when their word similarity (SequenceMatcher ratio over lowercased words) is
+>= `SIMILARITY` (0.5). The pairs are chosen by dynamic programming (most pairs, then highest total
+similarity) and never cross, so a text can be rebuilt in order. Unpaired old items are deletions,
+unpaired new items additions. An addition weighs its new unit, a deletion its old unit, a
+modification the larger of the two.
+
+A text is split into `Piece`s (text + the whitespace that followed it), so a text can be rebuilt
+from pieces of the old and the new prompt with its line breaks intact.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+SIMILARITY = 0.5  # word-level ratio from which an old and a new item are one modified item
+WORD_CAP = 25  # a unit of w words counts as ceil(w / WORD_CAP) edits
+MIN_UNIT_WORDS = 2  # shorter clause pieces are merged into a neighbour
+
 _END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
 _LIST_MARKER = re.compile(r"^(?:\(?\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]$")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Mrs.", "Dr.", "No.", "approx.", "cf.")
 _WS = re.compile(r"\s+")
+_CLAUSE_END = re.compile(r"[;:](?=\s)")
+_INLINE_ITEM = re.compile(r"(?<=\s)(?:\(?\d{1,2}\)|\([A-Za-z]\)|[a-z]\)|[•▪‣◦])(?=\s)")
+_PROTECTED = re.compile(
+    r"\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d|\u2018[^\u2019\n]*\u2019|`[^`\n]*`|(?<!\w)'[^'\n]*'(?!\w)"
+    r"|\([^()\n]*\)|\[[^\[\]\n]*\]|<[^<>\n]*>"
+)
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
 class Piece:
-    text: str  # the sentence, with its own punctuation, no surrounding whitespace
+    text: str  # the sentence (or unit), with its own punctuation, no surrounding whitespace
     tail: str  # the whitespace (or closing quotes + whitespace) that followed it
 
 
@@ -57,11 +85,16 @@ def split_pieces(text: str) -> list[Piece]:
             prev = cut
         spans.extend((offset + s, offset + e) for s, e in segs)
         offset += len(line) + 1
-    pieces = []
+    return _pieces(text, spans)
+
+
+def _pieces(text: str, spans: list[tuple[int, int]]) -> list[Piece]:
+    """Pieces for stripped `spans` of `text`; each keeps the text up to the next span as its tail."""
+    out = []
     for k, (s, e) in enumerate(spans):
         nxt = spans[k + 1][0] if k + 1 < len(spans) else len(text)
-        pieces.append(Piece(text[s:e], text[e:nxt]))
-    return pieces
+        out.append(Piece(text[s:e], text[e:nxt]))
+    return out
 
 
 def _joins_next(sentence: str) -> bool:
@@ -74,6 +107,56 @@ def split_sentences(text: str) -> list[str]:
     return [p.text for p in split_pieces(text)]
 
 
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+def _unit_spans(sentence: str) -> list[tuple[int, int]]:
+    """Stripped spans of the edit units of one (stripped) sentence: see the module docstring."""
+    protected = [m.span() for m in _PROTECTED.finditer(sentence)]
+
+    def free(pos: int) -> bool:
+        return not any(s < pos < e for s, e in protected)
+
+    cuts = {m.end() for m in _CLAUSE_END.finditer(sentence) if free(m.start())}
+    cuts |= {m.start() for m in _INLINE_ITEM.finditer(sentence) if free(m.start())}
+    spans: list[tuple[int, int]] = []
+    prev = 0
+    for cut in [*sorted(cuts), len(sentence)]:
+        seg = sentence[prev:cut]
+        if seg.strip():
+            spans.append((prev + len(seg) - len(seg.lstrip()), prev + len(seg.rstrip())))
+        prev = cut
+    return _merge_short(sentence, spans)
+
+
+def _merge_short(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        short = _word_count(sentence[s:e]) < MIN_UNIT_WORDS
+        if out and (short or _word_count(sentence[out[-1][0] : out[-1][1]]) < MIN_UNIT_WORDS):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def split_units(text: str) -> list[Piece]:
+    """The edit units of `text` (sentences cut further at ';', ':' and inline list items)."""
+    out: list[Piece] = []
+    for sentence in split_pieces(text):
+        units = _pieces(sentence.text, _unit_spans(sentence.text))
+        if units:
+            units[-1] = Piece(units[-1].text, units[-1].tail + sentence.tail)
+        out.extend(units)
+    return out
+
+
+def unit_weight(unit: str) -> int:
+    """How many edits changing this unit counts: one per started `WORD_CAP` words."""
+    return max(1, math.ceil(_word_count(unit) / WORD_CAP))
+
+
 def join_pieces(pieces: list[Piece]) -> str:
     """Rebuild a text; a piece that ended its original text gets a space before a following one."""
     out = []
@@ -84,19 +167,25 @@ def join_pieces(pieces: list[Piece]) -> str:
 
 
 EditKind = Literal["add", "delete", "modify"]
+Level = Literal["sentence", "unit"]
+Equal = tuple[str, int, int, int, int]  # a difflib 'equal' opcode
 
 
 @dataclass(frozen=True)
 class Edit:
-    """One counted edit. `old_index`/`new_index` point into the old/new sentence lists."""
+    """One edit. `old_index`/`new_index` point into the old/new item lists (units or sentences,
+    whichever the diff was made on); `weight` is how many edits it counts against a budget."""
 
     kind: EditKind
     old_index: int | None
     new_index: int | None
+    weight: int = 1
 
 
 @dataclass(frozen=True)
 class SentenceDiff:
+    """Edit counts (weighted, see `unit_weight`) of a unit-level diff."""
+
     added: int
     deleted: int
     modified: int
@@ -110,48 +199,93 @@ class SentenceDiff:
         return {"added": self.added, "deleted": self.deleted, "modified": self.modified, "total": self.total}
 
 
+def similarity(a: str, b: str) -> float:
+    """Word-level `difflib` ratio of two sentences (lowercased, punctuation ignored), in [0, 1]."""
+    wa, wb = _WORD.findall(a.lower()), _WORD.findall(b.lower())
+    return difflib.SequenceMatcher(None, wa, wb, autojunk=False).ratio()
+
+
 def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
     a = [normalize(s) for s in old]
     b = [normalize(s) for s in new]
     return difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
 
 
-def _edits(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int] | Edit]:
+def _pair(old: list[str], new: list[str]) -> list[tuple[int, int]]:
+    """Non-crossing (old, new) index pairs with similarity >= SIMILARITY: most pairs, then the
+    highest total similarity (a longest-common-subsequence style dynamic programme)."""
+    sim = [[similarity(a, b) for b in new] for a in old]
+    n, m = len(old), len(new)
+    best = [[(0, 0.0)] * (m + 1) for _ in range(n + 1)]
+    for i in reversed(range(n)):
+        for j in reversed(range(m)):
+            options = [best[i + 1][j], best[i][j + 1]]
+            if sim[i][j] >= SIMILARITY:
+                p, s = best[i + 1][j + 1]
+                options.append((p + 1, s + sim[i][j]))
+            best[i][j] = max(options)
+    pairs: list[tuple[int, int]] = []
+    i = j = 0
+    while i < n and j < m:
+        p, s = best[i + 1][j + 1]
+        if sim[i][j] >= SIMILARITY and best[i][j] == (p + 1, s + sim[i][j]):
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def _block_edits(old: list[str], new: list[str], i1: int, i2: int, j1: int, j2: int) -> list[Edit]:
+    """The edits of one changed run, in text order: before each pair its unpaired old items
+    (deletions), then its unpaired new items (additions), then the pair (a modification)."""
+    pairs = [(i1 + a, j1 + b) for a, b in _pair(old[i1:i2], new[j1:j2])]
+    out: list[Edit] = []
+    i, j = i1, j1
+    for pi, pj in [*pairs, (i2, j2)]:
+        out.extend(Edit("delete", k, None, unit_weight(old[k])) for k in range(i, pi))
+        out.extend(Edit("add", None, k, unit_weight(new[k])) for k in range(j, pj))
+        if pi < i2:
+            out.append(Edit("modify", pi, pj, max(unit_weight(old[pi]), unit_weight(new[pj]))))
+        i, j = pi + 1, pj + 1
+    return out
+
+
+def _edits(old: list[str], new: list[str]) -> list[Equal | Edit]:
     """The diff as a sequence of 'equal' opcodes and single `Edit`s, in text order."""
-    out: list[tuple[str, int, int, int, int] | Edit] = []
+    out: list[Equal | Edit] = []
     for tag, i1, i2, j1, j2 in _opcodes(old, new):
         if tag == "equal":
             out.append((tag, i1, i2, j1, j2))
-            continue
-        n_old, n_new = i2 - i1, j2 - j1
-        for k in range(max(n_old, n_new)):
-            oi = i1 + k if k < n_old else None
-            ni = j1 + k if k < n_new else None
-            kind: EditKind = (
-                "modify" if oi is not None and ni is not None else ("delete" if ni is None else "add")
-            )
-            out.append(Edit(kind, oi, ni))
+        else:
+            out.extend(_block_edits(old, new, i1, i2, j1, j2))
     return out
 
 
 def sentence_diff(old: str, new: str) -> SentenceDiff:
-    """Count added, deleted and modified sentences from `old` to `new`."""
-    edits = [e for e in _edits(split_sentences(old), split_sentences(new)) if isinstance(e, Edit)]
+    """Weighted added, deleted and modified edit units from `old` to `new` (what TLR counts)."""
+    old_u = [p.text for p in split_units(old)]
+    new_u = [p.text for p in split_units(new)]
+    edits = [e for e in _edits(old_u, new_u) if isinstance(e, Edit)]
     return SentenceDiff(
-        added=sum(e.kind == "add" for e in edits),
-        deleted=sum(e.kind == "delete" for e in edits),
-        modified=sum(e.kind == "modify" for e in edits),
+        added=sum(e.weight for e in edits if e.kind == "add"),
+        deleted=sum(e.weight for e in edits if e.kind == "delete"),
+        modified=sum(e.weight for e in edits if e.kind == "modify"),
         edits=tuple(edits),
     )
 
 
-def apply_edits(old: str, new: str, keep: Callable[[Edit], bool]) -> str:
+def apply_edits(old: str, new: str, keep: Callable[[Edit], bool], level: Level = "sentence") -> str:
     """Rebuild the text from `old` applying only the edits (towards `new`) for which `keep` is True.
 
-    A reverted addition is left out, a reverted deletion keeps the old sentence, a reverted
-    modification keeps the old sentence in place of the new one.
+    `level` is what the diff pairs: whole sentences (TDO) or edit units (TLR). A reverted addition
+    is left out, a reverted deletion keeps the old item, a reverted modification keeps the old item
+    in place of its new version. The result is made only of old and new items, in their order.
     """
-    old_p, new_p = split_pieces(old), split_pieces(new)
+    split = split_units if level == "unit" else split_pieces
+    old_p, new_p = split(old), split(new)
     out: list[Piece] = []
     for item in _edits([p.text for p in old_p], [p.text for p in new_p]):
         if not isinstance(item, Edit):
@@ -170,17 +304,32 @@ def apply_edits(old: str, new: str, keep: Callable[[Edit], bool]) -> str:
     return join_pieces(out)
 
 
-def trim_to_budget(old: str, new: str, budget: int) -> str:
-    """Keep only the first `budget` sentence edits of `old -> new` (in text order); revert the rest."""
-    counter = {"used": 0}
+def _keep_first(old: str, new: str, allowance: int) -> str:
+    """Apply unit edits in text order while their weights fit in `allowance`; revert the rest."""
+    used = 0
 
-    def keep(_: Edit) -> bool:
-        if counter["used"] < budget:
-            counter["used"] += 1
+    def keep(edit: Edit) -> bool:
+        nonlocal used
+        if used + edit.weight <= allowance:
+            used += edit.weight
             return True
         return False
 
-    return apply_edits(old, new, keep)
+    return apply_edits(old, new, keep, level="unit")
+
+
+def trim_to_budget(old: str, new: str, budget: int) -> str:
+    """Keep the first edits of `old -> new` (in text order) that fit in `budget`; revert the rest.
+
+    Edits are paired by content (see the module docstring), so the result is made only of old units
+    and units the model proposed, each where the model put it. Re-measured, it never exceeds the
+    budget: if rebuilding shifts the alignment, fewer edits are kept.
+    """
+    for allowance in range(max(budget, 0), -1, -1):
+        trimmed = _keep_first(old, new, allowance)
+        if sentence_diff(old, trimmed).total <= budget:
+            return trimmed
+    return join_pieces(split_units(old))
 
 
 def text_stats(text: str) -> dict[str, int]:

@@ -7,6 +7,7 @@ so the loop reads as the algorithm.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,15 @@ class Session:
             self.forward.cache.close()
 
 
+def planned_steps(config: TrainConfig, n_train: int) -> int:
+    """The optimizer steps the run plans: `steps`, or epochs x batches per epoch (the smaller when
+    both are set)."""
+    per_epoch = max(1, math.ceil(n_train / config.batch_size))
+    by_epochs = config.max_epochs * per_epoch if config.max_epochs is not None else None
+    options = [v for v in (config.steps, by_epochs) if v is not None]
+    return min(options) if options else per_epoch
+
+
 def _limit(examples: Sequence[Example], n: int | None) -> list[Example]:
     return list(examples if n is None else examples[:n])
 
@@ -222,7 +232,12 @@ async def open_session(
         created=resume is None,
     )
     session.optimizer, session.schedulers = build_optimizer(
-        config.recipe, prompt, backward, score_fn=session.score, seed=config.seed
+        config.recipe,
+        prompt,
+        backward,
+        score_fn=session.score,
+        seed=config.seed,
+        planned_steps=planned_steps(config, len(train)),
     )
     if state is not None:
         session.restore(state)

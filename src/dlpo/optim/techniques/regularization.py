@@ -1,13 +1,21 @@
 """TRegu - textual regularization: after a warm-up, ask to simplify and delete useless sentences.
 
-Warm-up: `warmup_prompts` distinct prompts seen (reference 16 remembered prompts), or
-`warmup_steps` steps when set. The count is kept here, so TRegu works without TCL (the reference
-needs TCL's memory - bug B5). Prompt length (words, sentences) is logged every step.
+Warm-up: `warmup` distinct prompts seen (prompts before and candidates after each step), or
+`warmup_steps` steps when that is set. The reference waits for 16 remembered prompts, a value
+meant for runs of ~80 steps; a short run would never reach it. So when the run's planned number of
+steps is known (`planned_steps`), the warm-up scales with it:
+
+    warmup = min(warmup_prompts, max(1, ceil(planned_steps / 4)))
+
+(16 prompts for 64+ planned steps, 1 for a 4-step run), and `warmup_prompts` (the paper's 16)
+otherwise. The count is kept here, so TRegu works without TCL (the reference needs TCL's memory -
+bug B5). Prompt length (words, sentences) is logged every step.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +26,12 @@ INSTRUCTION = (
     "Regularization: keep the prompt simple. Rewrite overly long or complex sentences into short, plain "
     "ones, and delete any sentence that has no effect, or a negative effect, on the task."
 )
+ACTIVITY_KEYS = ("requests",)  # requests: update requests that asked to simplify
+
+
+def _counts(saved: dict[str, Any] | None = None) -> dict[str, int]:
+    saved = saved or {}
+    return {k: int(saved.get(k, 0)) for k in ACTIVITY_KEYS}
 
 
 def _digest(text: str) -> str:
@@ -32,17 +46,27 @@ class Regularization:
     steps: int = 0
     name: str = "tregu"
     needs_scores: bool = False
+    planned_steps: int | None = None  # the run's planned optimizer steps, when known
+    counters: dict[str, int] = field(default_factory=_counts, init=False, repr=False)
+
+    @property
+    def warmup(self) -> int:
+        """Distinct prompts to see before acting (see the module docstring)."""
+        if self.planned_steps is None:
+            return self.warmup_prompts
+        return min(self.warmup_prompts, max(1, math.ceil(self.planned_steps / 4)))
 
     @property
     def active(self) -> bool:
         if self.warmup_steps is not None:
             return self.steps >= self.warmup_steps
-        return len(self.seen) >= self.warmup_prompts
+        return len(self.seen) >= self.warmup
 
     def sections(self, ctx: UpdateContext) -> list[RequestSection]:
         ctx.notes["tregu_active"] = self.active
         if not self.active:
             return []
+        self.counters["requests"] += 1
         return [RequestSection(tag="", body="", technique=self.name, instruction=INSTRUCTION)]
 
     def check(self, ctx: UpdateContext, candidate: str) -> CheckResult:
@@ -51,6 +75,7 @@ class Regularization:
             candidate,
             metrics={
                 "regularization_active": self.active,
+                "regularization_warmup": self.warmup,
                 "candidate_words": stats["words"],
                 "candidate_sentences": stats["sentences"],
             },
@@ -67,16 +92,24 @@ class Regularization:
         if outcome.candidate is not None:
             self._see(outcome.candidate)
 
+    def activity(self) -> dict[str, int]:
+        """Cumulative counts of what this technique did (see ACTIVITY_KEYS)."""
+        return dict(self.counters)
+
     def state_dict(self) -> dict[str, Any]:
         return {
             "warmup_prompts": self.warmup_prompts,
             "warmup_steps": self.warmup_steps,
+            "planned_steps": self.planned_steps,
             "seen": list(self.seen),
             "steps": self.steps,
+            "activity": self.activity(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.warmup_prompts = int(state.get("warmup_prompts", self.warmup_prompts))
         self.warmup_steps = state.get("warmup_steps", self.warmup_steps)
+        self.planned_steps = state.get("planned_steps", self.planned_steps)
         self.seen = list(state.get("seen", []))
         self.steps = int(state.get("steps", 0))
+        self.counters = _counts(state.get("activity"))
