@@ -1,20 +1,14 @@
 """Shared fixtures: the real local models and a real OpenAI-compatible server.
 
-Tests marked `model` / `server` skip (with the reason) when llama-cpp-python or the model packages
+Tests marked `model` / `server` skip (with the reason) when the llama-server binary or the model packages
 are missing, unless DLPO_REQUIRE_MODELS=1, in which case they fail: CI sets it so a broken set-up
 cannot pass silently.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import signal
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +22,14 @@ def _unavailable(reason: str) -> None:
 
 
 def local_model_path(name: str) -> Path:
-    """The verified GGUF of a built-in model (assembled on first use), or skip/fail."""
+    """The verified GGUF of a built-in model (assembled on first use), or skip/fail when it or the
+    llama-server binary that serves it is missing."""
+    from dlpo.engines.llama_server import find_llama_server
     from dlpo.engines.models import ensure_model
     from dlpo.errors import ModelInstallError
 
-    if importlib.util.find_spec("llama_cpp") is None:
-        _unavailable("llama-cpp-python is not installed (scripts/setup.sh)")
+    if find_llama_server() is None:
+        _unavailable("llama-server is not built (scripts/setup.sh)")
     try:
         return ensure_model(name, progress=False)
     except ModelInstallError as exc:
@@ -87,58 +83,16 @@ class RunningServer:
         return f"openai:{self.model}@{self.base_url}"
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, deadline_s: float) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"server not ready at {url} after {deadline_s:.0f} s")
-
-
 @pytest.fixture(scope="session")
-def llama_cpp_server(small_model_path, tmp_path_factory):
-    """`python -m llama_cpp.server` on the 0.5B model at 127.0.0.1:<free port>; stopped by PID."""
-    if importlib.util.find_spec("uvicorn") is None or importlib.util.find_spec("fastapi") is None:
-        _unavailable("llama-cpp-python[server] is not installed")
-    port, alias = free_port(), "qwen2.5-0.5b"
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(small_model_path),
-        "--model_alias",
-        alias,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_ctx",
-        "2048",
-        "--seed",
-        "0",
-        "--verbose",
-        "False",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+def llama_server(small_model_path):
+    """A real `llama-server` (the 0.5B model, 2 slots) at 127.0.0.1:<free port>, for tests of the
+    `openai` engine over HTTP; stopped at the end of the session."""
+    from dlpo.engines.llama_server import LlamaServer, ServerOptions
+
+    server = LlamaServer(small_model_path, "qwen2.5-0.5b", ServerOptions(slots=2, ctx_per_slot=2048))
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/v1/models", proc, deadline_s=90)
-        yield RunningServer(f"http://127.0.0.1:{port}/v1", alias, proc.pid)
-    except RuntimeError as exc:
-        pytest.fail(f"{exc}; log: {log.read_text()[-2000:]}")
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        server.start(timeout_s=120)
+    except Exception as exc:  # noqa: BLE001 - a failed start fails the tests that need it
+        pytest.fail(f"llama-server did not start: {exc}")
+    yield RunningServer(server.base_url, server.alias, server.pid or 0)
+    server.stop()

@@ -72,17 +72,21 @@ def test_build_engine_kinds_and_settings():
     assert isinstance(engine, OpenAIEngine) and engine.cache_id == "openai:m@http://127.0.0.1:9/v1"
     engine = build_engine(EngineConfig(kind="openai", model="m", concurrency=3, timeout=7, max_retries=1))
     assert (engine.concurrency, engine.timeout, engine.max_retries) == (3, 7.0, 1)
-    local = build_engine({"kind": "local", "model": "qwen2.5-0.5b", "n_ctx": 2048, "n_threads": 1})
+    local = build_engine(
+        {"kind": "local", "model": "qwen2.5-0.5b", "n_ctx": 2048, "n_threads": 1, "slots": 2, "timeout": 30}
+    )
     assert isinstance(local, LocalEngine) and local.cache_id == "local:qwen2.5-0.5b"
-    assert (local.n_ctx, local.n_threads) == (2048, 1)
+    assert (local.options.ctx_per_slot, local.options.threads, local.options.slots) == (2048, 1, 2)
+    assert local.timeout == 30.0
+    assert build_engine("local:qwen2.5-0.5b").slots == 4  # parallel slots by default
     assert build_engine("local", role="backward").cache_id == "local:qwen2.5-1.5b"
     with pytest.raises(ConfigError, match="unknown local model"):
         build_engine({"kind": "local", "model": "nope"})
 
 
 def test_building_loads_nothing(monkeypatch, tmp_path):
-    """Building a local engine neither loads llama.cpp nor assembles a model."""
+    """Building a local engine neither starts a server nor assembles a model."""
     monkeypatch.setenv("DLPO_MODEL_DIR", str(tmp_path))
     engine = build_engine("local:qwen2.5-0.5b")
-    assert engine._shared is None
+    assert engine.server is None
     assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,4 @@
-"""The `openai` engine against a real OpenAI-compatible server (llama_cpp.server on the 0.5B model)."""
+"""The `openai` engine against a real OpenAI-compatible server (a real llama-server on the 0.5B model)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def questions() -> list[ChatRequest]:
     ]
 
 
-async def test_batch_in_flight_then_all_from_cache(llama_cpp_server, tmp_path):
-    engine = build_engine(f"{llama_cpp_server.spec}")
+async def test_batch_in_flight_then_all_from_cache(llama_server, tmp_path):
+    engine = build_engine(f"{llama_server.spec}")
     engine.concurrency = 4
     client = LLMClient(engine, cache=ResponseCache(tmp_path / "c.sqlite"))
     first = await client.complete(questions(), role="forward")
@@ -37,8 +37,8 @@ async def test_batch_in_flight_then_all_from_cache(llama_cpp_server, tmp_path):
     await client.aclose()
 
 
-async def test_context_overflow_is_not_retried(llama_cpp_server):
-    engine = build_engine(llama_cpp_server.spec)
+async def test_context_overflow_is_not_retried(llama_server):
+    engine = build_engine(llama_server.spec)
     long = ChatRequest.chat("s", "word " * 3000, max_tokens=4)
     with pytest.raises(EngineError) as err:
         await engine.complete([long])

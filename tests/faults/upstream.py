@@ -1,5 +1,5 @@
-"""The real local model server behind the fault proxy: the static `llama-server` when present,
-else `python -m llama_cpp.server`. Killable and restartable.
+"""The real local model server behind the fault proxy: the `llama-server` that scripts/setup.sh
+builds (found as dlpo finds it). Killable and restartable.
 
 One slot (`-np 1`) by default: llama.cpp's batched decoding of parallel slots is not bit-exact
 (two identical runs through `-np 2` differed in the tail of one greedy answer, because which
@@ -9,29 +9,18 @@ uninterrupted one event for event. `DLPO_FAULT_SLOTS=2` runs the suite on two sl
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
-
-LLAMA_SERVER = Path.home() / ".cache" / "dlpo" / "llama-server" / "llama-server"
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def llama_server_binary() -> Path | None:
-    found = shutil.which("llama-server")
-    if found:
-        return Path(found)
-    return LLAMA_SERVER if LLAMA_SERVER.is_file() else None
 
 
 class Upstream:
@@ -44,14 +33,11 @@ class Upstream:
         self.starts = 0
 
     def command(self, port: int) -> list[str]:
-        binary = llama_server_binary()
-        if binary is not None:
-            return [str(binary), "-m", str(self.gguf), "--host", "127.0.0.1", "--port", str(port),
-                    "-t", str(self.threads), "-np", str(self.parallel), "-c", str(2048 * self.parallel),
-                    "--seed", "0"]  # fmt: skip
-        return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf), "--model_alias",
-                "qwen2.5-0.5b", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
-                "--n_threads", str(self.threads), "--seed", "0", "--verbose", "False"]  # fmt: skip
+        from dlpo.engines.llama_server import require_llama_server
+
+        return [str(require_llama_server()), "-m", str(self.gguf), "--alias", "qwen2.5-0.5b",
+                "--host", "127.0.0.1", "--port", str(port), "-t", str(self.threads), "-np", str(self.parallel),
+                "-c", str(2048 * self.parallel), "--seed", "0", "--no-webui"]  # fmt: skip
 
     def start(self, deadline_s: float = 120.0) -> int:
         self.port = free_port()

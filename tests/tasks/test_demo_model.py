@@ -3,8 +3,6 @@ reasons are recorded (shown with `pytest -s`, and as junit properties)."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from dlpo.engines.client import LLMClient
@@ -16,8 +14,6 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture
 def engine(small_model_path):
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama_cpp is not importable: install the 'local' extra (scripts/setup.sh)")
     from dlpo.engines.spec import build_engine
 
     return build_engine("local:qwen2.5-0.5b")

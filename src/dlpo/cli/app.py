@@ -6,7 +6,9 @@ Exit codes: 0 ok; 2 usage or input error (one clear line; traceback only with --
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 
 import typer
 
@@ -28,9 +30,20 @@ def build_app() -> typer.Typer:
     return app
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interrupt so that a run ends the way Ctrl-C ends it: its finally
+    blocks stop the managed model servers and close the event log."""
+
+
+def _on_sigterm(signum: int, _frame: object) -> None:
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, turning `DlpoError` into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     debug = "--debug" in args
     if debug:
         args = [a for a in args if a != "--debug"]
@@ -44,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:  # typer/click exits on --help etc.
         return int(exc.code or 0)
+    except Terminated:
+        typer.secho("terminated", err=True)
+        return 143
     except KeyboardInterrupt:
         typer.secho("interrupted", err=True)
         return 130

@@ -70,13 +70,17 @@ def optimize(
         int | None, Opt("--budget-calls", help="Stop after this many model calls.")
     ] = None,
     timeout: Annotated[
-        float | None, Opt("--timeout", help="Seconds per model request (OpenAI-compatible engines; 120).")
+        float | None, Opt("--timeout", help="Seconds per model request (openai: 120, local: 900).")
     ] = None,
     retries: Annotated[
-        int | None, Opt("--retries", help="Retries of a failed request (4); may change on --resume.")
+        int | None, Opt("--retries", help="Retries of a failed request (openai 4, local 2); may change on --resume.")
     ] = None,
     concurrency: Annotated[
         int | None, Opt("--concurrency", help="Requests in flight per OpenAI-compatible engine (8).")
+    ] = None,
+    slots: Annotated[
+        int | None,
+        Opt("--slots", help="Parallel slots of each local model server (4); 1 = bit-exact reruns."),
     ] = None,
     acceptance: Annotated[
         str | None, Opt("--acceptance", help="always, greedy or annealing (TSA; default from techniques).")
@@ -167,7 +171,7 @@ RECIPE_FLAGS = (
     "t_decay",
     "hard_margin",
 )
-ENGINE_FLAGS = {"timeout": "timeout", "retries": "max_retries", "concurrency": "concurrency"}
+ENGINE_FLAGS = {"timeout": "timeout", "retries": "max_retries", "concurrency": "concurrency", "slots": "slots"}
 RUN_FLAGS = ("run_dir", "resume", "no_cache", "config", "mlflow", "mlflow_experiment")
 
 

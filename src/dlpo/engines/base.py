@@ -30,7 +30,9 @@ class ChatRequest:
     """One chat completion request. Immutable and hashable, so it can key the cache.
 
     `sample_index` tells apart repeated samples of the same request at temperature > 0
-    (each gets its own cache entry); it is never sent to the backend.
+    (each gets its own cache entry); it is never sent to the backend. `json_schema` (a JSON
+    Schema, serialized) asks for structured output: engines that support it constrain the reply
+    to the schema (OpenAI and llama-server: `response_format` of type `json_schema`).
     """
 
     messages: tuple[ChatMessage, ...]
@@ -39,6 +41,7 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
     seed: int | None = 0
     sample_index: int = 0
+    json_schema: str | None = None
 
     @classmethod
     def chat(cls, system: str, user: str, **params: Any) -> ChatRequest:
@@ -53,6 +56,8 @@ class ChatRequest:
             "stop": list(self.stop),
             "seed": self.seed,
             "sample_index": self.sample_index,
+            # only when set, so the cache keys of plain requests stay what they were
+            **({"json_schema": self.json_schema} if self.json_schema is not None else {}),
         }
 
 

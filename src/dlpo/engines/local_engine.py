@@ -1,66 +1,32 @@
-"""`LocalEngine`: a GGUF model run in process by llama.cpp (`llama-cpp-python`).
+"""`LocalEngine`: an embedded GGUF model served by a managed `llama-server` on 127.0.0.1.
 
-The model is loaded on the first request, not at construction, and `llama_cpp` is imported only
-then, so building an engine (or importing dlpo) costs nothing. llama.cpp decodes one sequence at a
-time and a `Llama` object is not thread-safe, so calls are serialized: an asyncio lock keeps a batch
-from occupying the default thread pool, and a thread lock shared by every engine on the same
-loaded model guards the model itself. Generation runs in a worker thread (`asyncio.to_thread`) so
-the event loop stays free for other engines.
+The server (`dlpo.engines.llama_server`) is started on the first request, not at construction, so
+building an engine (or importing dlpo) costs nothing; requests go through the same `OpenAIEngine`
+as any other OpenAI-compatible server, with as many requests in flight as the server has slots.
+`aclose()` stops the server. A server that dies mid-run is started again (up to `max_restarts`
+times) and the failed requests are retried once.
+
+Determinism: with one slot (`slots=1`) greedy answers are bit-exact from run to run. With several
+slots, which requests share a decode batch depends on timing, and llama.cpp's batched numerics
+can change the tail of a greedy answer; the response cache still replays every finished call
+exactly (see docs/determinism in the README).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import os
-import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from dlpo.engines.base import ChatRequest, Completion
+from dlpo.engines.llama_server import LlamaServer, ServerOptions
 from dlpo.engines.models import MODELS, ensure_model
-from dlpo.errors import EngineInputError, ModelInstallError
+from dlpo.engines.openai_engine import OpenAIEngine
+from dlpo.errors import EngineError, ModelInstallError
 
-INSTALL_HINT = "llama-cpp-python is not installed: install the 'local' extra with scripts/setup.sh"
-
-
-class SharedModel:
-    """One GGUF file loaded once per process with given settings; `lock` guards every use."""
-
-    def __init__(self, path: str, n_ctx: int, n_threads: int, seed: int) -> None:
-        self.path, self.n_ctx, self.n_threads, self.seed = path, n_ctx, n_threads, seed
-        self.lock = threading.Lock()
-        self._llama: Any = None
-
-    def llama(self) -> Any:
-        """The loaded `llama_cpp.Llama`; call with `lock` held."""
-        if self._llama is None:
-            try:
-                import llama_cpp
-            except ImportError:
-                raise ModelInstallError(INSTALL_HINT) from None
-            if not Path(self.path).is_file():
-                raise ModelInstallError(f"model file not found: {self.path}")
-            self._llama = llama_cpp.Llama(
-                model_path=self.path,
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                seed=self.seed,
-                verbose=False,
-            )
-        return self._llama
-
-    @property
-    def loaded(self) -> bool:
-        return self._llama is not None
-
-
-@functools.lru_cache(maxsize=8)
-def shared_model(path: str, n_ctx: int, n_threads: int, seed: int) -> SharedModel:
-    """The process-wide `SharedModel` for these settings (creating it loads nothing)."""
-    return SharedModel(path, n_ctx, n_threads, seed)
+DEFAULT_SLOTS = 4
+DEFAULT_CTX_PER_SLOT = 4096
+LOCAL_TIMEOUT_S = 900.0  # a long answer of the 1.5B model on two busy cores takes minutes
 
 
 def local_cache_id(model: str | Path) -> str:
@@ -85,43 +51,63 @@ def local_cache_id(model: str | Path) -> str:
 
 
 class LocalEngine:
-    """An `Engine` over llama.cpp in process. `model` is a registry name or a path to a .gguf file."""
+    """An `Engine` over a managed llama-server. `model` is a registry name or a path to a .gguf file."""
 
     def __init__(
         self,
         model: str | Path,
-        n_ctx: int = 4096,
+        slots: int = DEFAULT_SLOTS,
+        ctx_per_slot: int = DEFAULT_CTX_PER_SLOT,
         n_threads: int | None = None,
         seed: int = 0,
+        timeout: float = LOCAL_TIMEOUT_S,
+        max_retries: int = 2,
         cache_dir: str | Path | None = None,
+        server_args: Sequence[str] = (),
+        max_restarts: int = 2,
     ) -> None:
         self.model = model
-        self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.options = ServerOptions(
+            slots=slots, ctx_per_slot=ctx_per_slot, threads=n_threads, extra=tuple(server_args)
+        )
         self.seed = seed
+        self.timeout = timeout
+        self.max_retries = max_retries
         self.cache_dir = cache_dir
+        self.max_restarts = max_restarts
         self._cache_id = local_cache_id(model)
-        self._shared: SharedModel | None = None
+        self._server: LlamaServer | None = None
+        self._client: OpenAIEngine | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self.restarts = 0
 
     @property
     def cache_id(self) -> str:
         return self._cache_id
 
-    def __repr__(self) -> str:
-        return f"LocalEngine(model={str(self.model)!r}, n_ctx={self.n_ctx}, n_threads={self.n_threads})"
+    @property
+    def slots(self) -> int:
+        return self.options.slots
 
-    def _resolve(self) -> SharedModel:
-        if self._shared is None:
-            if isinstance(self.model, str) and self.model in MODELS:
-                path = ensure_model(self.model, self.cache_dir, progress=False)
-            else:
-                path = Path(self.model).expanduser()
-                if not path.is_file():
-                    raise ModelInstallError(f"model file not found: {path}")
-            self._shared = shared_model(str(path.resolve()), self.n_ctx, self.n_threads, self.seed)
-        return self._shared
+    @property
+    def server(self) -> LlamaServer | None:
+        """The managed server (None before the first request)."""
+        return self._server
+
+    def __repr__(self) -> str:
+        return f"LocalEngine(model={str(self.model)!r}, slots={self.options.slots})"
+
+    def _model_path(self) -> Path:
+        if isinstance(self.model, str) and self.model in MODELS:
+            return ensure_model(self.model, self.cache_dir, progress=False)
+        path = Path(self.model).expanduser()
+        if not path.is_file():
+            raise ModelInstallError(f"model file not found: {path}")
+        return path.resolve()
+
+    def _alias(self) -> str:
+        return self._cache_id.removeprefix("local:")
 
     def _async_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -129,47 +115,54 @@ class LocalEngine:
             self._lock, self._lock_loop = asyncio.Lock(), loop
         return self._lock
 
-    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
-        lock = self._async_lock()
-        out = []
-        for request in requests:
-            async with lock:
-                out.append(await asyncio.to_thread(self._generate, request))
-        return out
-
-    def _generate(self, request: ChatRequest) -> Completion:
-        shared = self._resolve()
-        with shared.lock:
-            llama = shared.llama()
-            if request.temperature > 0:
-                # Reusing a cached prompt prefix changes the logits slightly, and a seeded sample
-                # would then differ between calls; a full evaluation makes it reproducible. Greedy
-                # calls keep the prefix reuse (shared system prompts are the common case).
-                llama.reset()
-            start = time.perf_counter()
-            try:
-                result = llama.create_chat_completion(
-                    messages=[m.to_dict() for m in request.messages],
-                    temperature=request.temperature,
-                    max_tokens=request.max_tokens,
-                    stop=list(request.stop) or None,
-                    # Repeated samples (sample_index) of one request get distinct, reproducible seeds.
-                    seed=(request.seed if request.seed is not None else self.seed) + request.sample_index,
+    async def start(self) -> OpenAIEngine:
+        """Start the server if it is not running; the client that talks to it."""
+        async with self._async_lock():
+            if self._server is None:
+                self._server = LlamaServer(self._model_path(), self._alias(), self.options, seed=self.seed)
+            if not self._server.running or self._client is None:
+                if self._server.starts > 0:
+                    self.restarts += 1
+                base_url = await asyncio.to_thread(self._server.start)
+                if self._client is not None:
+                    await self._client.aclose()
+                self._client = OpenAIEngine(
+                    self._alias(),
+                    base_url=base_url,
+                    timeout=self.timeout,
+                    concurrency=self.options.slots,
+                    max_retries=self.max_retries,
+                    label=self._cache_id,
                 )
-            except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window of 4096"
-                raise EngineInputError(f"{self.cache_id}: {' '.join(str(exc).split())}") from None
-            latency = time.perf_counter() - start
-        choice = result["choices"][0]
-        usage = result.get("usage") or {}
-        return Completion(
-            text=choice["message"].get("content") or "",
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-            latency_s=latency,
-            finish_reason=choice.get("finish_reason") or "stop",
-            model=self.cache_id,
-        )
+            return self._client
+
+    async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        client = await self.start()
+        try:
+            out = await client.complete(requests)
+        except EngineError:
+            if self._server is None or self._server.running or self.restarts >= self.max_restarts:
+                raise
+            client = await self.start()  # the server died under us: start it again, retry once
+            out = await client.complete(requests)
+        return [_as_local(c, self._cache_id) for c in out]
 
     async def aclose(self) -> None:
-        """Nothing to release: the shared model stays loaded for other engines of this process."""
-        return
+        """Stop the server and close the client (a later request starts the server again)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+        if self._server is not None:
+            await asyncio.to_thread(self._server.stop)
+
+    def close(self) -> None:
+        """Synchronous stop, for code that runs outside an event loop (atexit, worker shutdown)."""
+        self._client = None
+        if self._server is not None:
+            self._server.stop()
+
+
+def _as_local(completion: Completion, cache_id: str) -> Completion:
+    from dataclasses import replace
+
+    return replace(completion, model=cache_id)

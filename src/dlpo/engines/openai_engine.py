@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import http
+import json
 import os
 import random
 import time
@@ -45,7 +46,8 @@ class OpenAIEngine:
     """An `Engine` for OpenAI-compatible `/v1/chat/completions` servers.
 
     `max_retries` counts retries after the first attempt. `sleep` and `backoff` are injectable so
-    tests can observe the delays without waiting for them.
+    tests can observe the delays without waiting for them. `label` names the engine in error
+    messages (the `local` engine passes its own spec).
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class OpenAIEngine:
         backoff: Backoff | None = None,
         max_retry_after: float = 120.0,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        label: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
@@ -71,6 +74,7 @@ class OpenAIEngine:
         self.backoff = backoff if backoff is not None else Backoff(rng=random.Random())
         self.max_retry_after = max_retry_after
         self._sleep = sleep
+        self._label = label
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: Any = None
         self._semaphore: asyncio.Semaphore | None = None
@@ -80,6 +84,11 @@ class OpenAIEngine:
     @property
     def cache_id(self) -> str:
         return f"openai:{self.model}@{self.base_url}"
+
+    @property
+    def label(self) -> str:
+        """How error messages name this engine (the cache id unless the owner gives another name)."""
+        return self._label or self.cache_id
 
     def __repr__(self) -> str:
         return (
@@ -93,9 +102,7 @@ class OpenAIEngine:
             return key
         if is_local_url(self.base_url):
             return "sk-no-key"
-        raise EngineInputError(
-            f"{self.cache_id}: no API key: set the environment variable {self.api_key_env}"
-        )
+        raise EngineInputError(f"{self.label}: no API key: set the environment variable {self.api_key_env}")
 
     def _state(self) -> tuple[Any, asyncio.Semaphore]:
         """The SDK client and semaphore of the running loop (both are bound to one event loop)."""
@@ -129,7 +136,7 @@ class OpenAIEngine:
                     self.backoff.delay(attempt) if exc.wait is None else min(exc.wait, self.max_retry_after)
                 )
                 await self._sleep(wait)
-        message = f"{self.cache_id}: gave up after {attempts} attempts; last error: {last}"
+        message = f"{self.label}: gave up after {attempts} attempts; last error: {last}"
         if not self._reached and last.startswith("connection error"):
             # Never reached at all: a wrong URL or a server that is not running (user input);
             # a server that answered before and died mid-run is a run failure (EngineError).
@@ -150,6 +157,11 @@ class OpenAIEngine:
         if request.seed is not None:
             # Repeated samples of one request differ through their seed (sample_index itself is not sent).
             kwargs["seed"] = request.seed + request.sample_index
+        if request.json_schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "strict": True, "schema": json.loads(request.json_schema)},
+            }
         self.attempts += 1
         start = time.perf_counter()
         try:
@@ -166,7 +178,7 @@ class OpenAIEngine:
                 wait = parse_retry_after(exc.response.headers) if status == 429 else None
                 raise _Retryable(cause, wait) from None
             error = EngineInputError if status in _INPUT_STATUSES else EngineError
-            raise error(f"{self.cache_id}: {cause} — {self._hint(status, exc)}") from None
+            raise error(f"{self.label}: {cause} — {self._hint(status, exc)}") from None
         except openai.APIError as exc:  # e.g. a reply that is not valid JSON
             raise _Retryable(f"bad reply: {self._redact(_first_line(exc))}") from None
         except ValueError as exc:  # a 200 whose body is not JSON: the SDK raises JSONDecodeError

@@ -3,7 +3,8 @@
 Accepted spec strings:
 
     local                          the default local model for the role (forward: 0.5B, else 1.5B)
-    local:qwen2.5-0.5b             a built-in local model (see `dlpo models`)
+    local:qwen2.5-0.5b             a built-in local model (see `dlpo models`), served by a managed
+                                   llama-server (dlpo.engines.local_engine)
     local:/path/to/model.gguf      any GGUF file
     openai:MODEL                   OpenAI's API (key from $OPENAI_API_KEY)
     openai:MODEL@http://host:port/v1   any OpenAI-compatible server
@@ -32,8 +33,10 @@ SPEC_FORMS = (
 
 
 class EngineConfig(BaseModel):
-    """Typed engine settings (the form used in config files). Local-only and openai-only fields are
-    ignored by the other kind."""
+    """Typed engine settings (the form used in config files). Local-only fields (`slots`, `n_ctx`,
+    `n_threads`) and openai-only fields (`base_url`, `api_key_env`, `concurrency`) are ignored by the
+    other kind. `timeout`/`max_retries` None = the engine's default (local: 900 s and 2 retries, for
+    CPU-bound servers; openai: 120 s and 4)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -42,10 +45,11 @@ class EngineConfig(BaseModel):
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = Field(8, ge=1)
-    timeout: float = Field(120.0, gt=0)
-    max_retries: int = Field(4, ge=0)
-    n_ctx: int = Field(4096, ge=256)
-    n_threads: int | None = Field(None, ge=1)
+    timeout: float | None = Field(None, gt=0)
+    max_retries: int | None = Field(None, ge=0)
+    slots: int = Field(4, ge=1)  # local: parallel sequences of the managed llama-server (1 = bit-exact)
+    n_ctx: int = Field(4096, ge=256)  # local: context tokens per slot
+    n_threads: int | None = Field(None, ge=1)  # local: CPU threads (default: every core)
     seed: int = 0
 
     def spec(self) -> str:
@@ -135,14 +139,24 @@ def build_engine(spec_or_config: str | EngineConfig | Mapping[str, Any], role: s
                 + ", ".join(sorted(MODELS))
             )
 
-        return LocalEngine(config.model, n_ctx=config.n_ctx, n_threads=config.n_threads, seed=config.seed)
+        return LocalEngine(
+            config.model,
+            slots=config.slots,
+            ctx_per_slot=config.n_ctx,
+            n_threads=config.n_threads,
+            seed=config.seed,
+            **_given(timeout=config.timeout, max_retries=config.max_retries),
+        )
     from dlpo.engines.openai_engine import OpenAIEngine
 
     return OpenAIEngine(
         config.model,
         base_url=config.base_url,
         api_key_env=config.api_key_env,
-        timeout=config.timeout,
         concurrency=config.concurrency,
-        max_retries=config.max_retries,
+        **_given(timeout=config.timeout, max_retries=config.max_retries),
     )
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}

@@ -20,7 +20,7 @@ class EngineRegistry:
     closed by the caller after the trial; shared ones stay for the next trial."""
 
     def __init__(self) -> None:
-        self._shared: dict[tuple[str, str, int | None], Engine] = {}
+        self._shared: dict[tuple[str, str, int | None, int, int], Engine] = {}
 
     def get(self, spec: str, role: str, settings: dict[str, Any] | None = None) -> tuple[Engine, bool]:
         """The engine of `spec`; `settings` are `EngineConfig` fields (timeout, max_retries, ...)."""
@@ -31,7 +31,7 @@ class EngineRegistry:
         config = parse_engine_spec(spec, role=role, **(settings or {}))
         if config.kind != "local":
             return build_engine(config, role=role), True
-        key = (config.kind, config.model, config.n_threads)
+        key = (config.kind, config.model, config.n_threads, config.slots, config.n_ctx)
         if key not in self._shared:
             self._shared[key] = build_engine(config, role=role)
         return self._shared[key], False

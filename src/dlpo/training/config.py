@@ -36,6 +36,7 @@ class EngineSettings(BaseModel):
     timeout: float | None = Field(None, gt=0)  # seconds per request
     max_retries: int | None = Field(None, ge=0)  # retries after the first attempt
     n_threads: int | None = Field(None, ge=1)  # local model's CPU threads
+    slots: int | None = Field(None, ge=1)  # local model's parallel server slots (1 = bit-exact runs)
 
     def given(self) -> dict[str, Any]:
         """The settings that were set, as `parse_engine_spec` keyword arguments."""
