@@ -241,7 +241,7 @@ def _run(config: Any, *, run_dir: Path | None, resume: Path | None, use_cache: b
 
     from dlpo.engines.spec import parse_engine_spec
     from dlpo.train import fit
-    from dlpo.training.progress import ProgressDisplay
+    from dlpo.training.progress import progress_display
 
     parse_engine_spec(config.forward, role="forward")  # bad specs fail before the display starts
     parse_engine_spec(config.backward, role="backward")
@@ -252,7 +252,7 @@ def _run(config: Any, *, run_dir: Path | None, resume: Path | None, use_cache: b
         f"({', '.join(config.recipe.techniques) or 'no techniques'}), forward {config.forward}, "
         f"backward {config.backward}" + (f", run {where}" if where else "")
     )
-    with ProgressDisplay(config.steps) as display:
+    with progress_display(config.steps) as display:
         if resume is not None:
             for event in _logged_events(resume):  # so the display resumes at the checkpointed step
                 display.on_event(event)

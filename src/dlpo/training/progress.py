@@ -1,12 +1,17 @@
-"""A `rich` live progress display fed by the training loop's events (`afit(on_event=...)`).
+"""Progress displays fed by the training loop's events (`afit(on_event=...)`).
 
-Shows the step (bar, elapsed time and ETA), the epoch, the phase, the last decision (accepted/rejected
-with delta and T), lr, batch and validation accuracy, model calls, tokens, cache hits and $ so far.
+On a terminal, `ProgressDisplay` is a `rich` live display: the step (bar, elapsed time and ETA), the
+epoch, the phase, the last decision (accepted/rejected with delta and T), lr, batch and validation
+accuracy, model calls, tokens, cache hits and $ so far. Without one (nohup, CI, a log file),
+`PlainProgress` prints one plain line per step and per evaluation phase instead, flushed at once.
+`progress_display()` picks the one that fits the console.
 """
 
 from __future__ import annotations
 
-from typing import Any, Self
+import sys
+import time
+from typing import Any, Self, TextIO
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -120,3 +125,82 @@ class ProgressDisplay:
         self.progress.update(self.task_id, description=self.phase)
         self.status = Text.from_markup("  " + " | ".join(parts))
         self.live.update(Group(self.progress, self.status))
+
+
+class PlainProgress:
+    """One line per event that matters (start, each validation, each step, each test), for logs.
+
+    The same interface as `ProgressDisplay` (context manager + `on_event`)."""
+
+    def __init__(self, total_steps: int | None, stream: TextIO | None = None) -> None:
+        self.total = total_steps
+        self.stream = stream if stream is not None else sys.stderr
+        self.started = time.monotonic()
+        self.state: dict[str, Any] = {}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.flush()
+
+    def _line(self, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"[dlpo {elapsed:6.0f}s] {text}\n")
+        self.stream.flush()
+
+    def _usage(self) -> str:
+        st = self.state
+        if "calls" not in st:
+            return ""
+        return f" | calls {st['calls']} hits {st['hits']} tok {st['tokens'] / 1000:.1f}k"
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        kind, st = event["type"], self.state
+        of = f"/{self.total}" if self.total else ""
+        if kind == "usage":
+            total = event["total"]
+            st["calls"], st["hits"] = total["calls"], total["cache_hits"]
+            st["tokens"] = total["prompt_tokens"] + total["completion_tokens"]
+        elif kind == "start":
+            sizes = event.get("sizes", {})
+            self._line(
+                f"start: task {event.get('task')}, "
+                + ", ".join(f"{k} {v}" for k, v in sizes.items())
+                + "; validating the starting prompt"
+            )
+        elif kind == "decision":
+            st["decision"] = decision_status(event["accepted"], event["failed"], event.get("skipped", False))
+            st["delta"], st["temperature"] = event.get("delta"), event.get("temperature")
+        elif kind == "validation" and event.get("step", 0) == 0:
+            self._line(f"step 0{of} validation {event['score']:.3f} (n={event.get('n', '?')}){self._usage()}")
+        elif kind == "step":
+            parts = [f"step {event['step']}{of} {st.get('decision', '')}"]
+            if st.get("delta") is not None:
+                parts[0] += f" delta {st['delta']:+.2f}"
+            if st.get("temperature") is not None:
+                parts[0] += f" T {st['temperature']:g}"
+            if event.get("batch_score") is not None:
+                parts.append(f"batch {event['batch_score']:.2f}")
+            if event.get("val") is not None:
+                parts.append(f"val {event['val']:.3f} (best {event.get('best_val') or 0:.3f})")
+            if event.get("lr") is not None:
+                parts.append(f"lr {event['lr']:g}")
+            self._line(" | ".join(parts) + self._usage())
+        elif kind == "test":
+            self._line(
+                f"test {event.get('which')} prompt (step {event.get('prompt_step')}): "
+                f"{event['score']:.3f} (n={event.get('n', '?')}){self._usage()}"
+            )
+        elif kind == "stopped":
+            self._line(f"stopped: {event.get('message', event.get('reason'))}")
+
+
+def progress_display(
+    total_steps: int | None, console: Console | None = None
+) -> ProgressDisplay | PlainProgress:
+    """A live display on a terminal, plain lines otherwise (nohup, CI, a pipe or a log file)."""
+    console = console or Console(stderr=True)
+    if console.is_terminal:
+        return ProgressDisplay(total_steps, console)
+    return PlainProgress(total_steps, stream=console.file)
