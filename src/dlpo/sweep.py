@@ -57,6 +57,7 @@ def sweep(
         num_gpus=spec.runner.num_gpus,
         address=address,
         on_done=on_done,
+        share_cache=spec.runner.share_cache,
     )
     methods = [m.name for m in spec.methods]
     results = result_rows(outcome.rows, methods)

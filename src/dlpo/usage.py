@@ -1,7 +1,10 @@
 """Usage ledger: calls, cache hits, tokens, latency and money per role, and budgets.
 
 Roles are free strings; the library uses `forward`, `backward` (critiques and their reduction)
-and `optimizer` (the rewrite). A cache hit is counted as a hit, never as a call, and costs nothing.
+and `optimizer` (the rewrite). A hit in the run's own cache (a rerun or a resume replaying its own
+calls) is counted as a hit, never as a call, and costs nothing. A hit in a cache shared with other
+runs (a sweep's, `dlpo.engines.shared_cache`) is a *shared hit*: not a model call either, but the
+run would have made it alone, so it counts in `calls_alone`/`tokens_alone` and in the budget.
 """
 
 from __future__ import annotations
@@ -38,10 +41,21 @@ class RoleUsage:
     latency_s: float = 0.0
     usd: float = 0.0
     priced: bool = True
+    shared_hits: int = 0  # answered by another run's call through a shared cache
+    shared_tokens: int = 0  # the tokens those answers took when they were made
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def calls_alone(self) -> int:
+        """The model calls this run would have made without a shared cache."""
+        return self.calls + self.shared_hits
+
+    @property
+    def tokens_alone(self) -> int:
+        return self.total_tokens + self.shared_tokens
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,10 @@ class Ledger:
         if completion.cached:
             usage.cache_hits += 1
             return
+        if completion.extra.get("shared_hit"):
+            usage.shared_hits += 1
+            usage.shared_tokens += completion.total_tokens
+            return
         usage.calls += 1
         usage.prompt_tokens += completion.prompt_tokens
         usage.completion_tokens += completion.completion_tokens
@@ -83,18 +101,23 @@ class Ledger:
             out.latency_s += u.latency_s
             out.usd += u.usd
             out.priced = out.priced and u.priced
+            out.shared_hits += u.shared_hits
+            out.shared_tokens += u.shared_tokens
         return out
 
     def check_budget(self, role: str, pending_calls: int = 1) -> None:
-        """Raise `BudgetExceeded` if making `pending_calls` more model calls would break the budget."""
+        """Raise `BudgetExceeded` if making `pending_calls` more model calls would break the budget.
+
+        Calls and tokens are counted as the run would have spent them alone (shared hits included),
+        so a budget buys every trial of a sweep the same work whatever order the trials ran in."""
         b, t = self.budget, self.total()
-        if b.max_calls is not None and t.calls + pending_calls > b.max_calls:
+        if b.max_calls is not None and t.calls_alone + pending_calls > b.max_calls:
             raise BudgetExceeded(
-                f"call budget reached: {t.calls} of {b.max_calls} model calls used, "
+                f"call budget reached: {t.calls_alone} of {b.max_calls} model calls used, "
                 f"{pending_calls} more needed for role '{role}'"
             )
-        if b.max_tokens is not None and t.total_tokens >= b.max_tokens:
-            raise BudgetExceeded(f"token budget reached: {t.total_tokens} of {b.max_tokens} tokens used")
+        if b.max_tokens is not None and t.tokens_alone >= b.max_tokens:
+            raise BudgetExceeded(f"token budget reached: {t.tokens_alone} of {b.max_tokens} tokens used")
         if b.max_usd is not None and t.usd >= b.max_usd:
             raise BudgetExceeded(f"money budget reached: ${t.usd:.4f} of ${b.max_usd:.4f} spent")
 

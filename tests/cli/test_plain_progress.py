@@ -19,7 +19,9 @@ def test_a_pipe_gets_plain_lines_and_a_terminal_the_live_display():
 def test_optimize_without_a_terminal_prints_a_line_per_step_and_phase(tmp_path, capsys, scripted_engines):
     run = tmp_path / "run"
     assert main(["optimize", "--preset", "tgd", "--steps", "2", "--run-dir", str(run)]) == 0
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[dlpo")]
+    captured = capsys.readouterr()
+    lines = [line for line in captured.out.splitlines() if line.startswith("[dlpo")]
+    assert "[dlpo" not in captured.err  # stderr keeps only errors
     text = "\n".join(lines)
     assert lines[0].split("] ", 1)[1].startswith("start: task demo, train ")
     assert "step 0/2 validation " in text

@@ -46,18 +46,28 @@ def task_file(tmp_path):
     return toy.write_task(tmp_path / "sums.jsonl", n=24)
 
 
+# What depends on the order the trials ran in: wall time, and the calls/tokens a trial made itself
+# rather than found in the sweep's shared cache (`calls_alone`/`tokens_alone` do not depend on it).
+ORDER_DEPENDENT = ("wall_s", "calls", "tokens", "usd")
+
+
 def _stable(result):
     data = json.loads(result.files["json"].read_text())
-    for row in data["results"]:
-        row.pop("wall_s")
-    for row in data["trials"]:
-        row.pop("wall_s")
+    for row in data["results"] + data["trials"]:
+        for key in ORDER_DEPENDENT:
+            row.pop(key, None)
     return data
 
 
 def _no_wall(md):
-    """The Markdown tables without the results table's last column (wall time)."""
-    return [line.rsplit("|", 2)[0] if line.count("|") == 13 else line for line in md.splitlines()]
+    """The Markdown tables without the results table's order-dependent columns (calls made, $, wall)."""
+    out = []
+    for line in md.splitlines():
+        cells = line.split("|")
+        if len(cells) == 15:  # the results table: drop "calls made", "$" and "wall s"
+            cells = cells[:9] + cells[10:12]
+        out.append("|".join(cells))
+    return out
 
 
 def test_sweep_writes_tables_and_rerun_recomputes_nothing(task_file, tmp_path):
@@ -112,3 +122,33 @@ def test_ray_equals_serial(task_file, tmp_path):
     assert _no_wall(distributed.files["md"].read_text()) == _no_wall(serial.files["md"].read_text())
     events = read_events(next((tmp_path / "ray" / "trials").iterdir()) / "events.jsonl")
     assert events[-1]["type"] == "result"
+
+
+def test_trials_share_answers_and_their_tables_equal_a_trial_by_trial_sweep(task_file, tmp_path):
+    """2 methods x 2 seeds: the starting prompt's test answers are computed once per sweep (the
+    shared cache's counters say so), and every table equals that of a sweep without sharing."""
+    from dlpo.cache import ResponseCache
+
+    spec = _spec(task_file, methods=["tgd", "dlpo"])
+    shared = sweep(spec, tmp_path / "shared")
+    alone_spec = spec.model_copy(update={"runner": spec.runner.model_copy(update={"share_cache": False})})
+    alone = sweep(alone_spec, tmp_path / "alone")
+    assert not shared.failures and not alone.failures and len(shared.trials) == 4
+    assert _stable(shared) == _stable(alone)
+    assert _no_wall(shared.files["md"].read_text()) == _no_wall(alone.files["md"].read_text())
+    rows = {r["id"]: r for r in shared.trials}
+    alone_rows = {r["id"]: r for r in alone.trials}
+    assert all(alone_rows[i]["calls"] == alone_rows[i]["calls_alone"] for i in alone_rows)
+    assert all(rows[i]["calls_alone"] == alone_rows[i]["calls_alone"] for i in rows)
+    made = sum(r["calls"] for r in rows.values())
+    assert made < sum(r["calls_alone"] for r in rows.values())
+    # the starting prompt's test answers: asked by all four trials, made once
+    test_usage = []
+    for run in sorted((tmp_path / "shared" / "trials").iterdir()):
+        usage = [e for e in read_events(run / "events.jsonl") if e["type"] == "usage"][-1]
+        test_usage.append(usage["roles"]["test"])
+    first, *later = sorted(test_usage, key=lambda u: -u["calls"])
+    n_test = spec.train["test_limit"]
+    assert first["calls"] >= n_test and first["shared_hits"] == 0
+    assert all(u["shared_hits"] >= n_test for u in later), later
+    assert len(ResponseCache(tmp_path / "shared" / "shared-cache.sqlite")) == made

@@ -6,6 +6,11 @@ returns its summary row; it is what every mode calls. A finished trial (its fold
 resumed where the method supports it (the textual-gradient loop), else replayed against its
 cache. A trial that raises is retried `retries` times, then reported as failed; the other trials
 go on. Results do not depend on the mode: each trial has its own seeded RNG and its own cache.
+
+Trials share work through one sweep-wide response cache (`<sweep>/shared-cache.sqlite`, wrapped
+around each trial's engines by `SharedCacheEngine`): a request another trial already made (the
+starting prompt's test answers, a candidate scored on the same acceptance set) is answered once.
+Each trial's usage still says what it would have cost alone (`calls_alone`, `tokens_alone`).
 """
 
 from __future__ import annotations
@@ -23,9 +28,15 @@ from dlpo.experiments.trials import Trial, is_finished, summarize, trial_dir
 Mode = Literal["serial", "pool", "ray"]
 
 
-def run_trial(trial: Trial, sweep_dir: str) -> dict[str, Any]:
-    """Run (or just summarise, when finished) one trial; returns its summary row."""
+SHARED_CACHE = "shared-cache.sqlite"
+
+
+def run_trial(trial: Trial, sweep_dir: str, share_cache: bool = True) -> dict[str, Any]:
+    """Run (or just summarise, when finished) one trial; returns its summary row. `share_cache`
+    puts the sweep's shared response cache in front of the trial's engines."""
+    from dlpo.cache import ResponseCache
     from dlpo.engines.base import run_sync
+    from dlpo.engines.shared_cache import SharedCacheEngine
     from dlpo.experiments.engines import process_registry
     from dlpo.runs.run_dir import is_run_dir
     from dlpo.train import afit
@@ -45,6 +56,10 @@ def run_trial(trial: Trial, sweep_dir: str) -> dict[str, Any]:
         if path.exists() and (resume is None or config.recipe.name == "human"):
             shutil.rmtree(path)  # a crash before the config was written, or a cheap human run
             resume = None
+        shared = ResponseCache(Path(sweep_dir) / SHARED_CACHE) if share_cache else None
+        if shared is not None:
+            forward = SharedCacheEngine(forward, shared)
+            backward = forward if backward is forward.engine else SharedCacheEngine(backward, shared)
 
         async def go() -> None:
             try:
@@ -58,9 +73,13 @@ def run_trial(trial: Trial, sweep_dir: str) -> dict[str, Any]:
             finally:
                 for engine, owned in ((forward, own_f), (backward, own_b)):
                     if owned:
-                        await engine.aclose()
+                        await getattr(engine, "engine", engine).aclose()
 
-        run_sync(go())
+        try:
+            run_sync(go())
+        finally:
+            if shared is not None:
+                shared.close()
     return summarize(trial, path)
 
 
@@ -87,6 +106,7 @@ def run_trials(
     num_gpus: float = 0.0,
     address: str | None = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
+    share_cache: bool = True,
 ) -> SweepOutcome:
     sweep = str(Path(sweep_dir).resolve())
     out = SweepOutcome(ran=[t.id for t in trials if not is_finished(trial_dir(sweep, t))])
@@ -98,7 +118,7 @@ def run_trials(
         for attempt in range(retries + 1):
             if not pending:
                 break
-            done = submit.map(pending, sweep)
+            done = submit.map(pending, sweep, share_cache)
             again = []
             for trial, (row, exc) in zip(pending, done):
                 if exc is None:
@@ -118,11 +138,11 @@ def run_trials(
 
 
 class _Serial:
-    def map(self, trials: Sequence[Trial], sweep: str) -> list[tuple[Any, BaseException | None]]:
+    def map(self, trials: Sequence[Trial], sweep: str, share: bool) -> list[tuple[Any, BaseException | None]]:
         out = []
         for t in trials:
             try:
-                out.append((run_trial(t, sweep), None))
+                out.append((run_trial(t, sweep, share), None))
             except Exception as exc:  # noqa: BLE001 - a failed trial is data, reported and retried
                 out.append((None, exc))
         return out
@@ -135,8 +155,8 @@ class _Pool:
     def __init__(self, workers: int) -> None:
         self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers)
 
-    def map(self, trials: Sequence[Trial], sweep: str) -> list[tuple[Any, BaseException | None]]:
-        futures = [self.pool.submit(run_trial, t, sweep) for t in trials]
+    def map(self, trials: Sequence[Trial], sweep: str, share: bool) -> list[tuple[Any, BaseException | None]]:
+        futures = [self.pool.submit(run_trial, t, sweep, share) for t in trials]
         out = []
         for f in futures:
             try:
@@ -162,8 +182,8 @@ class _Ray:
                 ray.init(num_cpus=max(workers, 1), include_dashboard=False)
         self.remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)(run_trial)
 
-    def map(self, trials: Sequence[Trial], sweep: str) -> list[tuple[Any, BaseException | None]]:
-        refs = [self.remote.remote(t, sweep) for t in trials]
+    def map(self, trials: Sequence[Trial], sweep: str, share: bool) -> list[tuple[Any, BaseException | None]]:
+        refs = [self.remote.remote(t, sweep, share) for t in trials]
         out = []
         for ref in refs:
             try:

@@ -94,6 +94,9 @@ class RunnerSpec(BaseModel):
     num_cpus: float = Field(1.0, gt=0)  # Ray resources per trial
     num_gpus: float = Field(0.0, ge=0)
     retries: int = Field(1, ge=0)
+    # One response cache shared by the sweep's trials: a request is answered once per sweep
+    # (tables still show each trial's cost alone). Off: every trial pays for all its requests.
+    share_cache: bool = True
 
 
 class ExperimentSpec(BaseModel):

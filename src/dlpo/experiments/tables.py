@@ -57,7 +57,9 @@ def result_rows(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> list[
                 "best_test_per_seed": best,
                 "last_test_per_seed": last,
                 "calls": sum(r["calls"] for r in rs) / n,
+                "calls_alone": sum(r.get("calls_alone", r["calls"]) for r in rs) / n,
                 "tokens": sum(r["tokens"] for r in rs) / n,
+                "tokens_alone": sum(r.get("tokens_alone", r["tokens"]) for r in rs) / n,
                 "usd": sum(r["usd"] for r in rs) / n,
                 "wall_s": sum(r["wall_s"] for r in rs) / n,
                 "stopped": sum(r["status"] != "ok" for r in rs),
@@ -129,15 +131,16 @@ def markdown(results: Sequence[dict[str, Any]], pairs: Sequence[dict[str, Any]],
     lines += [
         (
             "| task | engine | method | n | best-val prompt test (mean ± std) | last prompt test | start test "
-            "| per-seed (best) | calls | tokens | $ | wall s |"
+            "| per-seed (best) | calls made | calls alone | tokens alone | $ | wall s |"
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['task']} | {r['engine']} | {r['method']} | {r['n']} | {_f(r['best_test_mean'])} ± {_f(r['best_test_std'])} "
             f"| {_f(r['last_test_mean'])} ± {_f(r['last_test_std'])} | {_f(r['start_test_mean'])} "
-            f"| {', '.join(_f(v) for v in r['best_test_per_seed'])} | {r['calls']:.0f} | {r['tokens']:.0f} "
+            f"| {', '.join(_f(v) for v in r['best_test_per_seed'])} | {r['calls']:.0f} "
+            f"| {r.get('calls_alone', r['calls']):.0f} | {r.get('tokens_alone', r['tokens']):.0f} "
             f"| {r['usd']:.4f} | {r['wall_s']:.0f} |"
         )
     if pairs:
@@ -171,7 +174,9 @@ def to_csv(results: Sequence[dict[str, Any]]) -> str:
         "start_test_mean",
         "best_test_per_seed",
         "calls",
+        "calls_alone",
         "tokens",
+        "tokens_alone",
         "usd",
         "wall_s",
         "stopped",

@@ -119,8 +119,12 @@ def summarize(trial: Trial, path: str | Path) -> dict[str, Any]:
         "last_prompt": part("last", "prompt"),
         "test_scores": {w: scores(w) for w in ("start", "best", "last")},
         "calls": total.get("calls", 0),
+        "calls_alone": total.get("calls_alone", total.get("calls", 0)),
         "requests": total.get("requests", 0),
         "tokens": total.get("prompt_tokens", 0) + total.get("completion_tokens", 0),
+        "tokens_alone": total.get(
+            "tokens_alone", total.get("prompt_tokens", 0) + total.get("completion_tokens", 0)
+        ),
         "usd": total.get("usd", 0.0),
         "wall_s": round(events[-1]["t"] - events[0]["t"], 1) if len(events) > 1 else 0.0,
     }

@@ -22,7 +22,18 @@ from dlpo.errors import ConfigError
 # calls the killed process had already made). `requests` = calls + cache hits does not differ.
 TIMING_FIELDS = frozenset({"t", "wall_s", "latency_s", "elapsed_s", "busy_s"})
 ACCOUNTING_FIELDS = frozenset(
-    {"calls", "cache_hits", "prompt_tokens", "completion_tokens", "total_tokens", "usd", "tokens"}
+    {
+        "calls",
+        "cache_hits",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "usd",
+        "tokens",
+        "shared_hits",
+        "calls_alone",
+        "tokens_alone",
+    }
 )
 
 EventCallback = Callable[[dict[str, Any]], None]

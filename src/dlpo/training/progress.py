@@ -3,7 +3,8 @@
 On a terminal, `ProgressDisplay` is a `rich` live display: the step (bar, elapsed time and ETA), the
 epoch, the phase, the last decision (accepted/rejected with delta and T), lr, batch and validation
 accuracy, model calls, tokens, cache hits and $ so far. Without one (nohup, CI, a log file),
-`PlainProgress` prints one plain line per step and per evaluation phase instead, flushed at once.
+`PlainProgress` prints one plain line per step and per evaluation phase on stdout instead, flushed
+at once.
 `progress_display()` picks the one that fits the console.
 """
 
@@ -134,7 +135,7 @@ class PlainProgress:
 
     def __init__(self, total_steps: int | None, stream: TextIO | None = None) -> None:
         self.total = total_steps
-        self.stream = stream if stream is not None else sys.stderr
+        self.stream = stream if stream is not None else sys.stdout
         self.started = time.monotonic()
         self.state: dict[str, Any] = {}
 
@@ -199,8 +200,9 @@ class PlainProgress:
 def progress_display(
     total_steps: int | None, console: Console | None = None
 ) -> ProgressDisplay | PlainProgress:
-    """A live display on a terminal, plain lines otherwise (nohup, CI, a pipe or a log file)."""
-    console = console or Console(stderr=True)
-    if console.is_terminal:
-        return ProgressDisplay(total_steps, console)
-    return PlainProgress(total_steps, stream=console.file)
+    """A live display (on stderr) when stdout is a terminal; otherwise (nohup, CI, a pipe, a log
+    file) plain lines on stdout, so that stderr keeps only errors. `console` replaces stdout."""
+    out = console or Console()
+    if out.is_terminal:
+        return ProgressDisplay(total_steps, console if console is not None else Console(stderr=True))
+    return PlainProgress(total_steps, stream=out.file)

@@ -26,23 +26,44 @@ def eval_payload(result: EvalResult, *, outputs: bool = False) -> dict[str, Any]
     return payload
 
 
+def run_options(s: Any) -> dict[str, Any]:
+    """The run options every method applies (docs/feedback.md) and the task conventions drawn from
+    the train split, for the "start" event (`s` is a `training.session.Session`)."""
+    c = s.config
+    facts = s.feedback.task
+    return {
+        "run_options": {
+            "feedback": c.feedback,
+            "skip_correct_batches": c.skip_correct_batches,
+            "warm_start": c.warm_start,
+            "update_format": c.update_format,
+        },
+        "task_facts": facts.to_dict() if facts is not None else None,
+    }
+
+
 def gradient_payload(grad: Gradient) -> dict[str, Any]:
     return {"text": grad.text, "critiques": list(grad.critiques), "batch_score": grad.batch_score}
 
 
 def usage_payload(ledger: Ledger) -> dict[str, Any]:
-    """Per-role and total usage. `requests` (calls + cache hits) is what a resumed run reproduces
-    exactly; `calls`/`cache_hits`/tokens depend on what the cache already held."""
+    """Per-role and total usage. `requests` (calls + cache hits + shared hits) is what a resumed run
+    reproduces exactly; `calls`/`cache_hits`/tokens depend on what the caches already held;
+    `calls_alone`/`tokens_alone` are what the run would have spent with no cache shared with other
+    runs (see `dlpo.engines.shared_cache`)."""
 
     def role(u: Any) -> dict[str, Any]:
         return {
-            "requests": u.calls + u.cache_hits,
+            "requests": u.calls + u.cache_hits + u.shared_hits,
             "calls": u.calls,
             "cache_hits": u.cache_hits,
             "prompt_tokens": u.prompt_tokens,
             "completion_tokens": u.completion_tokens,
             "latency_s": round(u.latency_s, 3),
             "usd": round(u.usd, 6),
+            "shared_hits": u.shared_hits,
+            "calls_alone": u.calls_alone,
+            "tokens_alone": u.tokens_alone,
         }
 
     return {
