@@ -147,8 +147,7 @@ def test_trials_share_answers_and_their_tables_equal_a_trial_by_trial_sweep(task
     for run in sorted((tmp_path / "shared" / "trials").iterdir()):
         usage = [e for e in read_events(run / "events.jsonl") if e["type"] == "usage"][-1]
         test_usage.append(usage["roles"]["test"])
-    first, *later = sorted(test_usage, key=lambda u: -u["calls"])
     n_test = spec.train["test_limit"]
-    assert first["calls"] >= n_test and first["shared_hits"] == 0
-    assert all(u["shared_hits"] >= n_test for u in later), later
+    assert min(u["shared_hits"] for u in test_usage) == 0  # the first trial to test it
+    assert sum(u["shared_hits"] for u in test_usage) >= 3 * n_test  # the other three did not pay
     assert len(ResponseCache(tmp_path / "shared" / "shared-cache.sqlite")) == made
