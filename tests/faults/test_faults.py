@@ -75,6 +75,10 @@ def test_a_server_killed_mid_step_and_restarted(upstream, proxy, reference, tmp_
 
 
 def test_b_dlpo_sigkilled_mid_step_then_resumed(proxy, reference, tmp_path, table):
+    """On one slot at temperature 0 (a deterministic backend) the resumed run equals the
+    uninterrupted one event for event: the finished calls are replayed from the cache (none is
+    sent again) and the call that was in flight is repeated with the same answer. On parallel
+    slots only the replay part holds (test_resume_parallel.py)."""
     start = len(proxy.log)
     proxy.plan("any", "ok", "drop", "ok", "500", "429")
     run = tmp_path / "b"
