@@ -10,17 +10,19 @@ import typer
 DATA_STATUS = {"builtin": "built in", "local": "found", "hub": "HF hub", "missing": "data not found"}
 
 
+COLUMNS = ("name", "train", "val", "test", "answer", "scorer", "reference", "source", "data")
+
+
 def list_table(data_dir: Path | None) -> None:
+    """A table on a terminal; plain aligned lines, one task per line and nothing cut, in a pipe (so
+    `dlpo tasks | grep object_counting` finds it). The name column is never truncated."""
     from rich.console import Console
     from rich.table import Table
 
     from dlpo.tasks.registry import list_tasks
 
-    table = Table(title="dlpo tasks (reference splits)")
-    for column in ("name", "train", "val", "test", "answer", "scorer", "reference", "source", "data"):
-        table.add_column(column, justify="right" if column in ("train", "val", "test") else "left")
-    for info in list_tasks(data_dir):
-        table.add_row(
+    rows = [
+        (
             info.name,
             str(info.train),
             str(info.val),
@@ -31,7 +33,27 @@ def list_table(data_dir: Path | None) -> None:
             info.source,
             DATA_STATUS.get(info.data, info.data),
         )
+        for info in list_tasks(data_dir)
+    ]
     console = Console()
+    if not console.is_terminal:
+        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(COLUMNS)]
+        for line in [COLUMNS, *rows]:
+            typer.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        return
+    table = Table(title="dlpo tasks (reference splits)")
+    name_width = max(len(r[0]) for r in rows)
+    # a narrow terminal drops the wide descriptive columns rather than cutting the others
+    shown = [i for i, c in enumerate(COLUMNS) if console.width >= 120 or c not in ("reference", "source")]
+    for i in shown:
+        column = COLUMNS[i]
+        if column == "name":
+            table.add_column(column, no_wrap=True, min_width=name_width)
+        else:
+            justify = "right" if column in ("train", "val", "test") else "left"
+            table.add_column(column, justify=justify, overflow="fold")
+    for row in rows:
+        table.add_row(*(row[i] for i in shown))
     console.print(table)
     console.print(
         "data: found = read from --data-dir/$DLPO_DATA_DIR; HF hub = would download (hf extra "
