@@ -174,7 +174,7 @@ def merge_with_flags(
     name = recipe.pop("name", None)
     if preset is None and name in PRESETS:
         preset = name
-    renamed = {"forward_max_tokens": "max_tokens"}
+    renamed = {"forward_max_tokens": "max_tokens", "skip_correct_batches": "skip_correct"}
     for key in (
         "task",
         "task_file",
@@ -191,6 +191,10 @@ def merge_with_flags(
         "test_limit",
         "acceptance_set",
         "forward_max_tokens",
+        "feedback",
+        "skip_correct_batches",
+        "warm_start",
+        "update_format",
     ):
         flag = renamed.get(key, key)
         if key in fv and f.get(flag) is None:

@@ -26,7 +26,13 @@ from dlpo.optim.loss import textual_loss
 from dlpo.runs.events import EventCallback, EventLog
 from dlpo.tasks.base import Task
 from dlpo.training.config import BudgetConfig, TrainConfig
-from dlpo.training.records import emit_step_events, eval_payload, gradient_payload, usage_payload
+from dlpo.training.records import (
+    emit_step_events,
+    eval_payload,
+    gradient_payload,
+    run_options,
+    usage_payload,
+)
 from dlpo.training.result import FitResult, PromptScore, finish_run, run_result
 from dlpo.training.session import Session, open_session
 
@@ -122,13 +128,16 @@ def fit(config: TrainConfig | None = None, **kwargs: Any) -> FitResult:
 
 
 async def _start(s: Session) -> None:
-    """Step 0: log the setup, validate the starting prompt (a candidate for best), checkpoint."""
+    """Step 0: the warm start (when asked), log the setup, validate the starting prompt (a candidate
+    for best), checkpoint."""
     c = s.config
+    s.prompt.text = await s.warm_start(s.prompt.text)
     s.log.emit(
         "start",
         0,
         task=s.task.name,
         recipe=c.recipe.model_dump(mode="json"),
+        **run_options(s),
         prompt=s.prompt.text,
         sizes={
             "train": len(s.train),
@@ -157,7 +166,7 @@ async def _step(s: Session) -> None:
         loss=loss.value,
         **eval_payload(loss.result, outputs=True),
     )
-    if s.config.recipe.skip_correct_batches and all(r.score.correct for r in loss.result.results):
+    if s.config.skip_correct_batches and all(r.score.correct for r in loss.result.results):
         await _end_step(s, step, loss.result.mean, _skipped_decision(s.log, step))
         return
     grad = await loss.backward(
@@ -165,6 +174,7 @@ async def _step(s: Session) -> None:
         critique_max_tokens=s.config.critique_max_tokens,
         reduction_max_tokens=s.config.reduction_max_tokens,
         gradient=s.config.recipe.gradient,
+        policy=s.feedback,
     )
     s.log.emit("gradient", step, **gradient_payload(grad))
     report = await s.optimizer.step()
@@ -176,7 +186,7 @@ async def _step(s: Session) -> None:
 
 
 def _skipped_decision(log: EventLog, step: int) -> dict[str, Any]:
-    """An all-correct batch carries no error to learn from: no critique, no rewrite (the recipe's
+    """An all-correct batch carries no error to learn from: no critique, no rewrite (the run option
     `skip_correct_batches`). The prompt, the optimizer and the schedules are left as they were."""
     payload = {"accepted": False, "failed": False, "skipped": True, "reason": SKIPPED_REASON}
     payload.update(delta=None, temperature=None, probability=None, score_before=None, score_candidate=None)

@@ -51,12 +51,12 @@ def backward_reply(request: ChatRequest) -> str:
 
 
 def _apo(
-    task: Task, forward: Callable[[ChatRequest], str], options: ApoOptions, beam: list[str]
+    task: Task, forward: Callable[[ChatRequest], str], options: ApoOptions, beam: list[str], **kw
 ) -> tuple[APO, ScriptedEngine, LLMClient]:
     bwd_engine = ScriptedEngine(backward_reply, name="bwd")
     bwd = LLMClient(bwd_engine)
     fwd = LLMClient(ScriptedEngine(forward, name="fwd"))
-    apo = APO(task, task.train, fwd, bwd, options, seed=3, start=beam[0], forward_max_tokens=32)
+    apo = APO(task, task.train, fwd, bwd, options, seed=3, start=beam[0], forward_max_tokens=32, **kw)
     apo.beam = list(beam)
     return apo, bwd_engine, bwd
 
@@ -84,13 +84,22 @@ async def test_one_minibatch_per_round_is_shared_by_every_parent(sums):
 
 
 async def test_all_correct_minibatch_still_yields_successors(sums):
+    """With the run option `skip_correct_batches` off (it is on by default, for every method)."""
     o = ApoOptions(beam_width=1, minibatch=4, n_gradients=1, mc_samples=1, **SMALL)
-    apo, engine, _ = _apo(sums, always_right, o, ["Prompt A."])
+    apo, engine, _ = _apo(sums, always_right, o, ["Prompt A."], skip_correct_batches=False)
     exps, candidates, _ = await apo.round()
     assert exps[0].batch_score == 1.0 and not exps[0].gradients  # no error: nothing to ask reasons for
     assert exps[0].successors == ["In other words: Prompt A."]
     assert candidates == ["Prompt A.", "In other words: Prompt A."]
     assert not _requests(engine, "reasons why the prompt")
+
+
+async def test_an_all_correct_minibatch_is_skipped_by_default(sums):
+    o = ApoOptions(beam_width=1, minibatch=4, n_gradients=1, mc_samples=1, **SMALL)
+    apo, engine, bwd = _apo(sums, always_right, o, ["Prompt A."])
+    exps, candidates, _ = await apo.round()
+    assert exps[0].batch_score == 1.0 and exps[0].successors == [] and candidates == ["Prompt A."]
+    assert engine.requests == [] and "optimizer" not in bwd.ledger.roles  # no backward, no optimizer call
 
 
 async def test_parents_are_paraphrased_and_enter_the_bandit(sums):

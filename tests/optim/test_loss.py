@@ -1,4 +1,4 @@
-from conftest import SpyClient, user_text
+from optim_helpers import SpyClient, user_text
 
 from dlpo.engines.scripted import ScriptedEngine
 from dlpo.optim.facts import HINTS

@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from conftest import FinishEngine, grad, scripted_client, user_text
+from optim_helpers import FinishEngine, grad, scripted_client, user_text
 
 from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
@@ -177,6 +177,7 @@ async def test_tdo_restore_that_leaves_prompt_unchanged_fails_step():
         [tagged("You are a tutor. Read once."), tagged("You are a coach. Read twice.")],
         prompt=prompt,
         techniques=[Dropout(p=1.0)],
+        unchanged_fallback=False,  # with the fallback (the default) a new sentence is appended instead
     )
     report = await opt.step()
     assert report.failed and report.metrics["parse"][-1]["method"] == "after_checks"

@@ -172,3 +172,11 @@ def test_a_suggestion_pasted_with_its_quotes_and_dash_is_unwrapped():
     )
     kept = "Say 'yes' or 'no' - then stop. Use the word \"- dash\" rarely."
     assert parse_reply(f"<IMPROVED_VARIABLE>{kept}</IMPROVED_VARIABLE>").candidate == kept
+
+
+def test_a_block_closed_with_an_opening_tag_is_read():
+    """Seen from the 1.5B model: the closing tag written without its slash."""
+    from dlpo.optim.parsing import parse_reply
+
+    parsed = parse_reply("<IMPROVED_VARIABLE>Label the message.<IMPROVED_VARIABLE>")
+    assert (parsed.candidate, parsed.method) == ("Label the message.", "unclosed_tag")

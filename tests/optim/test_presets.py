@@ -1,5 +1,5 @@
 import pytest
-from conftest import scripted_client
+from optim_helpers import scripted_client
 
 from dlpo.errors import ConfigError
 from dlpo.optim.acceptance import AlwaysAccept, SimulatedAnnealing

@@ -1,5 +1,5 @@
 import pytest
-from conftest import scripted_client
+from optim_helpers import scripted_client
 
 from dlpo.optim.optimizer import TextualGradientDescent
 from dlpo.optim.schedules import Constant, CosineDecay, Geometric, LinearDecay, LRScheduler, StepDecay

@@ -5,7 +5,7 @@ import json
 import random
 
 import pytest
-from conftest import grad
+from optim_helpers import grad
 
 from dlpo.optim.base import StepOutcome, UpdateContext
 from dlpo.optim.sentences import sentence_diff

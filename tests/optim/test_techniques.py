@@ -1,7 +1,7 @@
 import json
 import random
 
-from conftest import grad
+from optim_helpers import grad
 
 from dlpo.optim.base import StepOutcome, Technique, UpdateContext
 from dlpo.optim.request import build_update_message

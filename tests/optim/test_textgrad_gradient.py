@@ -10,7 +10,7 @@ import json
 import re
 
 import pytest
-from conftest import SpyClient, make_task, user_text
+from optim_helpers import SpyClient, make_task, user_text
 
 from dlpo.engines.base import ChatRequest
 from dlpo.engines.client import LLMClient

@@ -72,7 +72,27 @@ def test_progress_counts_skipped_steps():
     assert "skipped 1" in display.status.plain
 
 
-def test_presets_choose_whether_to_skip():
-    assert resolve_recipe("dlpo").skip_correct_batches
-    assert not resolve_recipe("tgd").skip_correct_batches  # TextGrad steps on every batch
-    assert "skip_correct_batches" not in resolve_recipe("tgd").model_dump()  # old configs unchanged
+def test_skipping_is_a_run_option_with_one_default_for_every_method():
+    from dlpo.train import TrainConfig
+
+    for preset in ("tgd", "dlpo", "textgrad", "tlr", "apo"):
+        assert TrainConfig(recipe=resolve_recipe(preset)).skip_correct_batches
+        assert not TrainConfig(recipe=resolve_recipe(preset), skip_correct_batches=False).skip_correct_batches
+        assert "skip_correct_batches" not in resolve_recipe(preset).model_dump()  # no preset sets it
+    # the deprecated recipe field still counts when the run option is not given ...
+    assert not TrainConfig(recipe=resolve_recipe("tgd", skip_correct_batches=False)).skip_correct_batches
+    # ... and the run option wins when both are given
+    both = TrainConfig(recipe=resolve_recipe("tgd", skip_correct_batches=False), skip_correct_batches=True)
+    assert both.skip_correct_batches and both.to_json()["skip_correct_batches"] is True
+
+
+def test_an_old_config_json_runs_as_it_did():
+    """Written before the run option: tgd did not skip, dlpo's recipe said to."""
+    from dlpo.train import TrainConfig
+
+    old_tgd = TrainConfig(recipe=resolve_recipe("tgd")).to_json()
+    del old_tgd["skip_correct_batches"], old_tgd["feedback"], old_tgd["warm_start"], old_tgd["update_format"]
+    assert not TrainConfig.from_json(old_tgd).skip_correct_batches
+    old_dlpo = {**old_tgd, "recipe": {**resolve_recipe("dlpo").model_dump(), "skip_correct_batches": True}}
+    loaded = TrainConfig.from_json(old_dlpo)
+    assert loaded.skip_correct_batches and loaded.feedback == "facts" and loaded.warm_start == "none"

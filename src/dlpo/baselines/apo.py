@@ -11,7 +11,10 @@ One round draws one minibatch of training examples (seeded), shared by every pro
    paraphrases of the parent itself;
 5. keep at most `max_expansion` successors (a seeded random sample).
 A parent without errors on the minibatch skips steps 2-3 (there is nothing to show the backward
-model) but still gets its paraphrases, so an all-correct minibatch does not stall the beam.
+model). With the run option `skip_correct_batches` (on by default, as for every method) it makes
+no backward or optimizer call at all for that minibatch; with it off it still gets its
+paraphrases, so an all-correct minibatch does not stall the beam. The error strings follow the
+run's feedback switch (`apo_prompts.error_block`).
 Then the beam and all successors compete: a bandit (UCB or successive rejects) with a budget of
 example evaluations on the training split keeps the best `beam_width` prompts, best first.
 
@@ -40,7 +43,9 @@ from dlpo.baselines.bandit import Selection, select_successive_rejects, select_u
 from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
 from dlpo.evaluation import ExampleResult, evaluate
+from dlpo.optim.feedback import FeedbackPolicy
 from dlpo.optim.gradient import batch_sources
+from dlpo.optim.masking import leaked_values
 from dlpo.optim.parsing import reject_reason
 from dlpo.tasks.base import Example, Task
 
@@ -133,6 +138,8 @@ class APO:
         start: str,
         forward_max_tokens: int,
         max_prompt_words: int = 300,
+        feedback: FeedbackPolicy | None = None,
+        skip_correct_batches: bool = True,
     ) -> None:
         self.task, self.train, self.o = task, list(train), options
         self.forward, self.backward = forward, backward
@@ -142,6 +149,8 @@ class APO:
         self.round_index = 0  # rounds done
         self.forward_max_tokens = forward_max_tokens
         self.max_prompt_words = max_prompt_words
+        self.feedback = feedback if feedback is not None else FeedbackPolicy()
+        self.skip_correct_batches = skip_correct_batches
 
     async def expand(self, parent: str, batch: Sequence[Example]) -> Expansion:
         """Expand `parent` with the round's minibatch `batch` (see the module docstring)."""
@@ -152,7 +161,8 @@ class APO:
         errors = [r for r in result.results if not r.score.correct]
         if errors:
             await self._edit(exp, await self._gradients(exp, errors))
-        await self._paraphrase(exp, errors)
+        if errors or not self.skip_correct_batches:
+            await self._paraphrase(exp, errors)
         pool = list(dict.fromkeys(exp.edits + exp.paraphrases + exp.parent_paraphrases))
         cap = self.o.max_expansion
         exp.successors = self.rng.sample(pool, cap) if len(pool) > cap else pool
@@ -167,7 +177,9 @@ class APO:
             self.rng.sample(errors, min(o.errors_per_gradient, len(errors))) for _ in range(o.n_gradients)
         ]
         requests = [
-            P.gradient_request(exp.parent, self.task, g, o.gradients_per_error, o.gradient_max_tokens)
+            P.gradient_request(
+                exp.parent, self.task, g, o.gradients_per_error, o.gradient_max_tokens, self.feedback
+            )
             for g in groups
         ]
         replies = await self.backward.complete(requests, role="backward")
@@ -186,7 +198,9 @@ class APO:
             return
         o = self.o
         requests = [
-            P.edit_request(exp.parent, self.task, g, r, o.steps_per_gradient, o.edit_max_tokens)
+            P.edit_request(
+                exp.parent, self.task, g, r, o.steps_per_gradient, o.edit_max_tokens, self.feedback
+            )
             for g, r in pairs
         ]
         replies = await self.backward.complete(requests, role="optimizer")
@@ -222,6 +236,9 @@ class APO:
         why = reject_reason(
             text, current=current, sources=batch_sources(items), max_words=self.max_prompt_words
         )
+        leaked = leaked_values(text, current, self.feedback.values(items))
+        if why is None and leaked:
+            why = f"pasted example: the candidate states a value from the batch ({leaked[0]!r})"
         if why is not None:
             exp.rejected.append({"candidate": text, "reason": why})
         return why is None

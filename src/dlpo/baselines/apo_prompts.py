@@ -5,6 +5,13 @@ the current prompt and asks for reasons; an *edit* request applies one reason to
 *paraphrase* request (Monte-Carlo successor) rewords a prompt keeping its meaning. Every item of a
 reply is wrapped in <START> ... <END>, as in the paper. Small models often forget the tags, so a
 tagless reply is used whole (first paragraph, labels stripped) when it is plausible.
+
+The error strings (`error_block`) follow the run's feedback switch like every method's
+(`dlpo.optim.feedback`): under `facts` they start with the same facts block, task conventions and
+fix hints as the textual gradient and each example says what went wrong; under `plain` each example
+is text, label and prediction, as in the released code. The edit request writes a prompt, so its
+error strings have the batch's per-example values masked (`dlpo.optim.masking`); the gradient
+request (a critique) shows them.
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ from collections.abc import Sequence
 
 from dlpo.engines.base import ChatRequest
 from dlpo.evaluation import ExampleResult
+from dlpo.optim.feedback import FeedbackPolicy, compose, what_went_wrong
 from dlpo.optim.gradient import answer_excerpt
+from dlpo.optim.masking import mask_values
 from dlpo.optim.parsing import has_repetition_loop
 from dlpo.tasks.base import Task
 
@@ -46,32 +55,64 @@ _LABEL = re.compile(
 )
 
 
-def error_block(task: Task, errors: Sequence[ExampleResult]) -> str:
-    """The error strings of the gradient and edit requests: question, model answer, expected answer
-    and the scorer's reason. The only place they are built, so a run option choosing what the
-    backward model is shown (scorer facts or plain label/prediction, as in the released code) can
-    switch it here."""
-    parts = []
+def error_block(
+    task: Task, errors: Sequence[ExampleResult], policy: FeedbackPolicy | None = None, *, masked: bool = False
+) -> str:
+    """The error strings of the gradient and edit requests, the only place they are built. `policy`
+    (default `facts`) is the run's feedback switch; `masked` hides the batch's per-example values
+    (the edit request's view)."""
+    policy = policy if policy is not None else FeedbackPolicy()
+    values = policy.values(errors)
+
+    def shown(text: str) -> str:
+        return mask_values(text, values) if masked else text
+
+    parts = [head] if (head := compose(errors, policy)) else []  # masked by construction
     for k, item in enumerate(errors, start=1):
-        parts.append(
-            f"## Example {k}\nText: {task.format_input(item.example)}\n"
-            f"Model answer: {answer_excerpt(item.output, max_words=80, head=50, tail=25)}\n"
-            f"Expected: {item.example.target} ({item.score.reason})"
-        )
+        reply = shown(answer_excerpt(item.output, max_words=80, head=50, tail=25))
+        target = shown(item.example.target)
+        if policy.facts:
+            wrong = shown(what_went_wrong(item, policy))
+            parts.append(
+                f"## Example {k}\nText: {task.format_input(item.example)}\n"
+                f"Model answer: {reply}\nExpected: {target} ({wrong})"
+            )
+        else:
+            found = shown(item.score.answer) if item.score.answer is not None else "(none)"
+            parts.append(
+                f"## Example {k}\nText: {task.format_input(item.example)}\nLabel: {target}\nPrediction: {found}"
+            )
     return "\n\n".join(parts)
 
 
 def gradient_request(
-    prompt: str, task: Task, errors: Sequence[ExampleResult], n: int, max_tokens: int
+    prompt: str,
+    task: Task,
+    errors: Sequence[ExampleResult],
+    n: int,
+    max_tokens: int,
+    policy: FeedbackPolicy | None = None,
 ) -> ChatRequest:
-    user = GRADIENT.format(prompt=prompt, errors=error_block(task, errors), n=n)
+    """A critique of the prompt: it sees the errors whole."""
+    user = GRADIENT.format(prompt=prompt, errors=error_block(task, errors, policy), n=n)
     return ChatRequest.chat(SYSTEM, user, temperature=0.0, max_tokens=max_tokens)
 
 
 def edit_request(
-    prompt: str, task: Task, errors: Sequence[ExampleResult], gradient: str, n: int, max_tokens: int
+    prompt: str,
+    task: Task,
+    errors: Sequence[ExampleResult],
+    gradient: str,
+    n: int,
+    max_tokens: int,
+    policy: FeedbackPolicy | None = None,
 ) -> ChatRequest:
-    user = EDIT.format(prompt=prompt, errors=error_block(task, errors), gradient=gradient.strip(), n=n)
+    """A prompt-writing request: the errors and the reason with per-example values masked."""
+    policy = policy if policy is not None else FeedbackPolicy()
+    reason = mask_values(gradient.strip(), policy.values(errors))
+    user = EDIT.format(
+        prompt=prompt, errors=error_block(task, errors, policy, masked=True), gradient=reason, n=n
+    )
     return ChatRequest.chat(SYSTEM, user, temperature=0.0, max_tokens=max_tokens)
 
 

@@ -28,7 +28,7 @@ from dlpo.evaluation import evaluate
 from dlpo.runs.events import EventCallback
 from dlpo.tasks.base import Task
 from dlpo.training.config import TrainConfig
-from dlpo.training.records import eval_payload, usage_payload
+from dlpo.training.records import eval_payload, run_options, usage_payload
 from dlpo.training.result import finish_run, run_result
 from dlpo.training.session import Session, open_session
 
@@ -81,26 +81,30 @@ async def afit_apo(
         from dlpo.runs.events import EventLog
 
         s.log = EventLog(s.run.events_path, on_event=on_event)
+        s.warm = None  # replayed (its calls are cache hits) and logged again
     options = ApoOptions.build(s.config.method_options)
     rounds = s.config.steps or DEFAULT_ROUNDS
-    apo = APO(
-        s.task,
-        s.train,
-        s.forward,
-        s.backward,
-        options,
-        seed=s.config.seed,
-        start=s.task.initial_prompt,
-        forward_max_tokens=s.config.forward_max_tokens,
-        max_prompt_words=s.config.recipe.max_prompt_words,
-    )
     try:
         try:
+            apo = APO(
+                s.task,
+                s.train,
+                s.forward,
+                s.backward,
+                options,
+                seed=s.config.seed,
+                start=await s.warm_start(s.task.initial_prompt),
+                forward_max_tokens=s.config.forward_max_tokens,
+                max_prompt_words=s.config.recipe.max_prompt_words,
+                feedback=s.feedback,
+                skip_correct_batches=s.config.skip_correct_batches,
+            )
             s.log.emit(
                 "start",
                 0,
                 task=s.task.name,
                 recipe=s.config.recipe.model_dump(mode="json"),
+                **run_options(s),
                 method="apo",
                 options=options.model_dump(),
                 prompt=apo.beam[0],

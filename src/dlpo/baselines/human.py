@@ -10,6 +10,11 @@ A prompt is named or given verbatim (`method_options: {prompt: ...}`):
 
 As a method of `fit` (recipe name "human") a run writes the usual run folder; its start, best and
 last prompts are all the evaluated prompt, so sweep tables treat it like any other method.
+
+Warm start (`TrainConfig.warm_start="induce"`): the human baseline evaluates the prompt it is given,
+so it does not start from the induced prompt; it induces one as every method does and scores it on
+the same validation and test splits, recorded beside the given prompt in `result.warm_start` (the
+given prompt as "original"). So a human run with a warm start also measures induction alone.
 """
 
 from __future__ import annotations
@@ -23,11 +28,27 @@ from dlpo.evaluation import evaluate
 from dlpo.runs.events import EventCallback
 from dlpo.tasks.base import Task
 from dlpo.training.config import TrainConfig
-from dlpo.training.records import eval_payload, usage_payload
+from dlpo.training.records import eval_payload, run_options, usage_payload
 from dlpo.training.session import open_session
 
 COT_PROMPT = "Let's think step by step."
 NAMED = ("start", "cot", "bbh-cot")
+
+
+async def _score_induced(s: Any, given_test: float) -> None:
+    """With a warm start: the induced prompt's validation and test scores, beside the given prompt's."""
+    if s.warm is None:
+        return
+    s.warm["original"]["test"] = given_test
+    induced = s.warm.get("induced")
+    if induced is None:
+        return
+    mt = s.config.forward_max_tokens
+    for split, examples in (("val", s.val), ("test", s.test)):
+        role = "validation" if split == "val" else "test"
+        result = await evaluate(s.forward, s.task, induced["prompt"], examples, role=role, max_tokens=mt)
+        induced[split] = result.mean
+        s.log.emit("warm_start_eval", 0, which="induced", split=split, **eval_payload(result))
 
 
 def human_recipe() -> Any:
@@ -99,7 +120,9 @@ async def afit_human(
         resume=None,
         task=task,
         forward_engine=forward_engine,
-        backward_engine=forward_engine or backward_engine,
+        backward_engine=backward_engine
+        if config.warm_start == "induce"
+        else forward_engine or backward_engine,
         on_event=on_event,
         use_cache=cache,
     )
@@ -116,19 +139,28 @@ async def afit_human(
             prompt=prompt,
             sizes={"train": len(s.train), "val": len(s.val), "test": len(s.test), "acceptance": 0},
             forward=config.forward,
-            backward=None,
+            backward=config.backward if config.warm_start == "induce" else None,
             seed=config.seed,
+            **run_options(s),
         )
         mt = config.forward_max_tokens
+        await s.warm_start(prompt, use=False)
         val = await evaluate(s.forward, s.task, prompt, s.val, role="validation", max_tokens=mt)
         s.log.emit("validation", 0, split="val", best=True, **eval_payload(val))
         test = await evaluate(s.forward, s.task, prompt, s.test, role="test", max_tokens=mt)
         for which in ("start", "best", "last"):
             s.log.emit("test", 0, which=which, prompt_step=0, split="test", **eval_payload(test))
+        await _score_induced(s, test.mean)
         s.log.emit("usage", 0, **usage_payload(s.ledger))
         score = PromptScore(prompt, 0, val.mean, test.mean)
         result = FitResult(
-            run_dir=s.run.path, steps=0, start=score, best=score, last=score, usage=usage_payload(s.ledger)
+            run_dir=s.run.path,
+            steps=0,
+            start=score,
+            best=score,
+            last=score,
+            usage=usage_payload(s.ledger),
+            warm_start=s.warm,
         )
         s.run.write_result(result.to_dict())
         s.log.emit(

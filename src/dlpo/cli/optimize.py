@@ -100,6 +100,22 @@ def optimize(
     hard_margin: Annotated[
         float | None, Opt("--hard-margin", help="TSA: reject if worse by more than this (0.3).")
     ] = None,
+    feedback: Annotated[
+        str | None,
+        Opt("--feedback", help="facts (scorer facts, task conventions, fix hints) or plain; every method."),
+    ] = None,
+    skip_correct: Annotated[
+        bool | None,
+        Opt("--skip-correct/--no-skip-correct", help="Skip a minibatch with no wrong answer (default on)."),
+    ] = None,
+    warm_start: Annotated[
+        str | None,
+        Opt("--warm-start", help="none, or induce: write the starting prompt from training pairs."),
+    ] = None,
+    update_format: Annotated[
+        str | None,
+        Opt("--update-format", help="json (sentence edits where the engine has structured output) or tags."),
+    ] = None,
     train_limit: Annotated[
         int | None, Opt("--train-limit", help="Use only the first N train examples.")
     ] = None,
@@ -173,6 +189,13 @@ RECIPE_FLAGS = (
 )
 ENGINE_FLAGS = {"timeout": "timeout", "retries": "max_retries", "concurrency": "concurrency", "slots": "slots"}
 RUN_FLAGS = ("run_dir", "resume", "no_cache", "config", "mlflow", "mlflow_experiment")
+# Flags of the run options every method applies (docs/feedback.md) -> TrainConfig keys.
+RUN_OPTION_FLAGS = {
+    "feedback": "feedback",
+    "skip_correct": "skip_correct_batches",
+    "warm_start": "warm_start",
+    "update_format": "update_format",
+}
 
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +241,7 @@ def config_values(flags: dict[str, Any], base: dict[str, Any] | None = None) -> 
         "val_limit": "val_limit",
         "test_limit": "test_limit",
         "max_tokens": "forward_max_tokens",
+        **RUN_OPTION_FLAGS,
     }
     out.update({names[k]: f[k] for k in names if k in f})
     if "acceptance_set" in f:
@@ -275,24 +299,34 @@ def _logged_events(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def print_result(console: Any, result: Any) -> None:
+    """The best prompt, then start/best/last with their scores and each one's paired test gain over
+    the start (95% interval, n), and in words whether the test sample can tell."""
     from rich.panel import Panel
     from rich.table import Table
+
+    from dlpo.report.gain import paired_gain
 
     console.print(
         Panel(result.best_prompt or "(empty)", title=f"best prompt (step {result.best.step})", expand=False)
     )
     console.print(f"run directory: {result.run_dir}")
     table = Table()
-    for col in ("prompt", "step", "val", "test"):
+    for col in ("prompt", "step", "val", "test", "test gain vs start (95% CI)", "n"):
         table.add_column(col, justify="left" if col == "prompt" else "right")
 
     def fmt(x: float | None) -> str:
         return "-" if x is None else f"{x:.3f}"
 
+    gains = {w: paired_gain(result.run_dir, w) for w in ("best", "last")}
     for name in ("start", "best", "last"):
         rec = getattr(result, name)
-        table.add_row(name, str(rec.step), fmt(rec.val), fmt(rec.test))
+        g = gains.get(name)
+        gain = f"{g.delta:+.3f} [{g.ci_low:+.3f}, {g.ci_high:+.3f}]" if g is not None and g.n else "-"
+        n = str(g.n) if g is not None else "-"
+        table.add_row(name, str(rec.step), fmt(rec.val), fmt(rec.test), gain, n)
     console.print(table)
+    if gains["best"] is not None:
+        console.print(gains["best"].verdict())
     total = result.usage.get("total", {})
     console.print(
         f"model calls {total.get('calls', 0)}, cache hits {total.get('cache_hits', 0)}, tokens "

@@ -53,6 +53,8 @@ def local_cache_id(model: str | Path) -> str:
 class LocalEngine:
     """An `Engine` over a managed llama-server. `model` is a registry name or a path to a .gguf file."""
 
+    supports_json_schema = True  # llama-server constrains decoding to a JSON schema
+
     def __init__(
         self,
         model: str | Path,

@@ -81,6 +81,10 @@ class OpenAIEngine:
         self.attempts = 0  # total HTTP attempts made (tests and diagnostics)
         self._reached = False  # a reply (any HTTP status) came back at least once
 
+    # The server accepts `response_format: json_schema` (OpenAI, llama-server, vLLM, SGLang do);
+    # an engine without it gets tag-based update requests instead.
+    supports_json_schema = True
+
     @property
     def cache_id(self) -> str:
         return f"openai:{self.model}@{self.base_url}"
@@ -160,7 +164,9 @@ class OpenAIEngine:
         if request.json_schema is not None:
             kwargs["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": "reply", "strict": True, "schema": json.loads(request.json_schema)},
+                # not "strict": OpenAI's strict mode refuses some schema keywords; servers that
+                # constrain decoding (llama-server, vLLM) apply the schema either way
+                "json_schema": {"name": "reply", "schema": json.loads(request.json_schema)},
             }
         self.attempts += 1
         start = time.perf_counter()

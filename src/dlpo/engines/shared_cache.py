@@ -36,6 +36,10 @@ class SharedCacheEngine:
     def cache_id(self) -> str:
         return self.engine.cache_id
 
+    @property
+    def supports_json_schema(self) -> bool:
+        return bool(getattr(self.engine, "supports_json_schema", False))
+
     def __repr__(self) -> str:
         return f"SharedCacheEngine({self.engine!r}, cache={str(self.cache.path)!r})"
 

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from dlpo.optim.masking import BatchValues
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,12 @@ class Gradient:
     # Texts of the batch the backward model saw (questions, model answers, expected answers). The
     # optimizer rejects a candidate prompt that pastes them in (added by the optimizer helper).
     sources: tuple[str, ...] = ()
+    # The fix hints and the cleaned critic suggestions inside `text` (the optimizer's fallback
+    # builds a one-sentence edit from the first of them), and the batch's per-example values that a
+    # candidate must not state (`dlpo.optim.masking`).
+    hints: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    values: BatchValues | None = None
 
 
 @dataclass(frozen=True)

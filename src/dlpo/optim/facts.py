@@ -6,14 +6,15 @@ plainly wrote `Answer: 22` first and reasoned afterwards. What the scorer and th
 show is therefore computed here, without an LLM:
 
 * `observations`: what the reply's structure shows (answer line before the working, a bare answer
-  with no working, the expected answer reached in the working but not on the answer line, a long
-  reply that stops mid-sentence before any answer line, i.e. hit the forward token cap);
-* `fix_hints`: one generic instruction per observed failure kind, for the answer-line format the
-  task's scorers read (`Answer: ...`). They say how to fix a *format/structure* failure, never
-  anything about a question's content, and are the first suggested instructions of the gradient;
-* `batch_facts`: the batch's verdict with the scorer's reasons, numbers masked;
+  with no working, the expected answer reached in the working but not on the answer line, extra
+  words around the answer, a long reply that stops mid-sentence before any answer line);
+* `fix_hints`: one generic instruction per observed failure kind, worded for the task's answer kind
+  (`dlpo.tasks.conventions`): arithmetic hints ("show your working") only for numbers and math,
+  "the label only" for labels. They say how to fix a *format/structure* failure, never anything
+  about a question's content;
+* `batch_facts`: the batch's verdict with the scorer's reasons, per-example values masked;
 * `clean_suggestions`: the usable instruction lines of a critic reply (no talk about the prompt or
-  model, no numbers from the batch, no line that only repeats what the prompt already says).
+  model, no per-example values of the batch, no line that only repeats what the prompt already says).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from collections import Counter
 from collections.abc import Sequence
 
 from dlpo.evaluation import ExampleResult
+from dlpo.optim.masking import NUMBER, BatchValues, batch_values, mask_numbers, mask_values, names_value
+from dlpo.tasks.conventions import AnswerKind, TaskFacts
+from dlpo.tasks.scoring.extract import parse_number
+
+__all__ = ["mask_numbers"]
 
 ALL_CORRECT = (
     "All {n} answers were correct and in the required format. Keep every instruction of the prompt; only "
@@ -35,24 +41,83 @@ OBSERVED = {
     "answer_first": "the reply wrote its `Answer:` line first and its working only after it",
     "bare_answer": "the reply gave only the answer, with no working",
     "answer_in_working": "the expected answer appears in the reply's working but not on its `Answer:` line",
+    "extra_words": "the `Answer:` line holds extra words besides the answer itself",
     "cut_off": "the reply was too long and was cut off at the length limit before any `Answer:` line",
 }
-# Fix hints: observation keys and scorer-reason prefixes -> one generic instruction each.
+# Fix hints for numeric answers (and the defaults of the other kinds): observation keys and
+# scorer-reason prefixes -> one generic instruction each.
 HINTS = {
     "answer_first": "Work the problem out in a few short steps first, and write the `Answer:` line only at the "
     "very end.",
     "bare_answer": "Show your working in a few short steps before the final answer line.",
     "answer_in_working": "Make the final `Answer:` line give the result that your working reached.",
+    "extra_words": "After `Answer:`, write the value only, with no units or words.",
     "cut_off": "Keep the working short: a few plain sentences, with no LaTeX, no code and no headings.",
     "no `Answer:` line": "Always end your reply with the answer line that the question asks for.",
     "boxed": "Do not use \\boxed{} or LaTeX; end with the answer line that the question asks for.",
     "several numbers after `Answer:`": "Put exactly one number on the `Answer:` line.",
     "no number after `Answer:`": "Write the final result itself after `Answer:`, not a placeholder.",
+    "nothing after `Answer:`": "Write the answer itself after `Answer:`, on the same line.",
 }
+# What differs for the other answer kinds (None: the hint does not apply to that kind).
+KIND_HINTS: dict[str, dict[str, str | None]] = {
+    "label": {
+        "answer_first": "Write the `Answer:` line last, after any reasoning.",
+        "bare_answer": None,
+        "answer_in_working": None,
+        "extra_words": "After `Answer:`, write the label only, with no other words.",
+        "cut_off": "Keep the reply short: at most a few sentences before the `Answer:` line.",
+        "several numbers after `Answer:`": None,
+        "no number after `Answer:`": None,
+        "no label after `Answer:`": "Write exactly one of the labels after `Answer:`.",
+    },
+    "choice": {
+        "answer_first": "Reason briefly first, and write the `Answer:` line only at the very end.",
+        "bare_answer": None,
+        "answer_in_working": None,
+        "extra_words": "After `Answer:`, write the option letter in parentheses only, such as (A).",
+        "cut_off": "Keep the reply short: at most a few sentences before the `Answer:` line.",
+        "several numbers after `Answer:`": None,
+        "no number after `Answer:`": None,
+        "several options after `Answer:`": "Put exactly one option letter on the `Answer:` line.",
+        "no option letter after `Answer:`": "Write the letter of the chosen option in parentheses after "
+        "`Answer:`, such as (A).",
+    },
+    "text": {
+        "answer_first": "Write the `Answer:` line last, after any reasoning.",
+        "bare_answer": None,
+        "answer_in_working": "Make the final `Answer:` line give the answer that your reasoning reached.",
+        "extra_words": "After `Answer:`, write only the answer itself, with no extra words.",
+        "cut_off": "Keep the reply short: at most a few sentences before the `Answer:` line.",
+        "several numbers after `Answer:`": None,
+        "no number after `Answer:`": None,
+    },
+    "math": {
+        "extra_words": None,
+        "boxed": None,
+        "no \\boxed{} answer": "End with the final answer inside \\boxed{}.",
+    },
+}
+# Scorer-reason prefixes that name a failure kind (matched in this order).
+_REASON_KEYS = (
+    "no `Answer:` line",
+    "several numbers after `Answer:`",
+    "no number after `Answer:`",
+    "several options after `Answer:`",
+    "no option letter after `Answer:`",
+    "nothing after `Answer:`",
+    "no \\boxed{} answer",
+)
+_NO_LABEL = re.compile(r"^no \S+/\S+ after `Answer:`")
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.*\S)\s*$")
-_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 _MARKER = re.compile(r"answer[\s*_`]*[:：]", re.IGNORECASE)
+_RESULT = re.compile(r"=\s*\$?\s*(-?\d+(?:[.,]\d+)*)")
+_CURRENCY_OR_WORD = re.compile(r"[A-Za-z$€£%]")
+_ASK_UNITS = re.compile(
+    r"\b(?:include|add|state|give|write|show|mention|specify|with)\b[^.]*\bunits?\b", re.IGNORECASE
+)
+_NO_UNITS = re.compile(r"\b(?:no|not|without|omit|drop|never|leave out)\b[^.]*\bunits?\b", re.IGNORECASE)
 # Lines that talk about the prompt, the model or the batch instead of instructing the model.
 _META = re.compile(
     r"\b(?:the (?:system )?prompt|the model|the scorer|expected answer|the (?:critique|feedback)|this question"
@@ -101,13 +166,69 @@ _FILLER = frozenset(
 )
 
 
-def mask_numbers(text: str) -> str:
-    """'answered 22, expected 29' -> 'answered N, expected N' (facts must not carry batch numbers)."""
-    return _NUMBER.sub("N", text)
+def _facts_of(item: ExampleResult, facts: TaskFacts | None) -> TaskFacts:
+    if facts is not None:
+        return facts
+    target = item.example.target.strip()
+    return TaskFacts(kind="number" if parse_number(target) is not None else "text")
 
 
-def observation_keys(item: ExampleResult) -> list[str]:
-    """Keys of `OBSERVED` that hold for a reply (meant for wrong replies)."""
+def _working(text: str) -> str:
+    """The reply without its last answer line (what the model wrote as working)."""
+    markers = list(_MARKER.finditer(text))
+    if not markers:
+        return text
+    m = markers[-1]
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    line_end = text.find("\n", m.end())
+    return text[:line_start] + ("" if line_end < 0 else text[line_end:])
+
+
+def _reached_number(text: str, target: str) -> bool:
+    """The expected number was reached in the working: the working's last '= result' is the target,
+    or a target of two or more digits stands as a whole number in the last half of the working
+    (a short target such as '3' occurs in working by chance: '3 apples')."""
+    gold = parse_number(target)
+    working = _working(text)
+    results = _RESULT.findall(working)
+    if results and gold is not None and parse_number(results[-1]) == gold:
+        return True
+    digits = re.sub(r"\D", "", target)
+    if len(digits) < 2:
+        return False
+    words = working.split()
+    last = " ".join(words[-max(12, len(words) // 2) :])
+    return bool(re.search(rf"(?<![\w.,]){re.escape(target)}(?![\w]|[.,]\d)", last))
+
+
+def _reached_text(text: str, target: str) -> bool:
+    if len(target.split()) < 2 and len(target) < 6:
+        return False
+    return bool(re.search(rf"(?<![\w]){re.escape(target)}(?![\w])", _working(text), re.IGNORECASE))
+
+
+def _extra_words(answer: str, target: str, facts: TaskFacts) -> bool:
+    """The answer line holds the answer plus other words ('12 cups', 'The category is billing')."""
+    answer = " ".join(answer.split()).strip().rstrip(".")
+    if not answer or answer.casefold() == target.casefold():
+        return False
+    if facts.kind == "number":
+        return bool(NUMBER.search(answer)) and bool(_CURRENCY_OR_WORD.search(answer))
+    if facts.kind == "label":
+        labels = {label.casefold() for label in facts.labels}
+        if answer.casefold() in labels:
+            return False
+        longest = max((len(label.split()) for label in facts.labels), default=1)
+        return len(answer.split()) > longest
+    if facts.kind == "text":
+        return bool(re.search(rf"(?<![\w]){re.escape(target)}(?![\w])", answer, re.IGNORECASE))
+    return False
+
+
+def observation_keys(item: ExampleResult, facts: TaskFacts | None = None) -> list[str]:
+    """Keys of `OBSERVED` that hold for a reply (meant for wrong replies), for the task's answer
+    kind (`facts`; inferred from the target when None: a number or text)."""
+    facts = _facts_of(item, facts)
     out: list[str] = []
     text = item.output
     markers = list(_MARKER.finditer(text))
@@ -117,49 +238,79 @@ def observation_keys(item: ExampleResult) -> list[str]:
         working_before = len(text[: markers[-1].start()].split())
         if working_after >= 8 and working_before < working_after:
             out.append("answer_first")
-        elif working_after < 8 and working_before < 5:
+        elif working_after < 8 and working_before < 5 and facts.kind in ("number", "math"):
             out.append("bare_answer")
     elif len(text.split()) >= CUT_OFF_WORDS and not text.rstrip().endswith((".", "!", "?")):
         out.append("cut_off")  # a long reply that stops mid-sentence
     if item.finish_reason == "length" and "cut_off" not in out:
         out.append("cut_off")  # the engine says the answer hit the max_tokens cap
     target = item.example.target.strip()
-    wrong_answer = target and item.score.answer is not None and item.score.answer.strip() != target
-    if wrong_answer and re.search(rf"(?<![\w.]){re.escape(target)}(?![\w]|\.\d)", text):
+    answer = item.score.answer
+    wrong_answer = bool(target) and answer is not None and answer.strip() != target
+    reached = _reached_number if facts.kind in ("number", "math") else _reached_text
+    if wrong_answer and facts.kind in ("number", "math", "text") and reached(text, target):
         out.append("answer_in_working")
+    if wrong_answer and answer is not None and _extra_words(answer, target, facts):
+        out.append("extra_words")
     return out
 
 
-def observations(item: ExampleResult) -> list[str]:
+def observations(item: ExampleResult, facts: TaskFacts | None = None) -> list[str]:
     """What the reply's structure shows beyond the scorer's reason, in words."""
-    return [OBSERVED[k] for k in observation_keys(item)]
+    return [OBSERVED[k] for k in observation_keys(item, facts)]
 
 
-def fix_hints(items: Sequence[ExampleResult]) -> list[str]:
+def hint_for(key: str, kind: AnswerKind) -> str | None:
+    """The fix hint of a failure kind for an answer kind (None: it does not apply)."""
+    overrides = KIND_HINTS.get(kind, {})
+    if key in overrides:
+        return overrides[key]
+    return HINTS.get(key)
+
+
+def _reason_keys(reason: str) -> list[str]:
+    keys = [k for k in _REASON_KEYS if reason.startswith(k)]
+    if _NO_LABEL.match(reason):
+        keys.append("no label after `Answer:`")
+    if "\\boxed" in reason and reason.startswith("no `Answer:` line"):
+        keys.append("boxed")
+    return keys
+
+
+def fix_hints(
+    items: Sequence[ExampleResult], facts: TaskFacts | None = None, limit: int | None = None
+) -> list[str]:
     """Generic fix instructions for the format/structure failures of the batch's wrong replies,
-    most frequent first."""
+    worded for the answer kind, most frequent first (at most `limit`)."""
     counts: Counter[str] = Counter()
     for item in items:
         if item.score.correct:
             continue
-        keys = observation_keys(item)
-        reason = item.score.reason
-        keys += [k for k in HINTS if k not in OBSERVED and reason.startswith(k)]
-        if "\\boxed" in reason:
-            keys.append("boxed")
-        counts.update(dict.fromkeys(keys, 1))
-    return [HINTS[k] for k, _ in counts.most_common()]
+        f = _facts_of(item, facts)
+        keys = observation_keys(item, f) + _reason_keys(item.score.reason)
+        hints = [h for k in keys if (h := hint_for(k, f.kind)) is not None]
+        counts.update(dict.fromkeys(hints, 1))
+    ranked = [h for h, _ in counts.most_common()]
+    return ranked if limit is None else ranked[:limit]
 
 
-def batch_facts(items: Sequence[ExampleResult]) -> str:
-    """The scorer's verdict on the batch, as fact lines without the batch's numbers."""
+def mask_reason(reason: str, values: BatchValues) -> str:
+    """A scorer reason without per-example values: strings as X, every number as N."""
+    return mask_numbers(mask_values(reason, values, numbers=False))
+
+
+def batch_facts(
+    items: Sequence[ExampleResult], facts: TaskFacts | None = None, values: BatchValues | None = None
+) -> str:
+    """The scorer's verdict on the batch, as fact lines without the batch's values."""
     wrong = [i for i in items if not i.score.correct]
     if not wrong:
         return ALL_CORRECT.format(n=len(items))
+    values = values if values is not None else batch_values(items, facts.labels if facts else ())
     lines = [f"{len(wrong)} of {len(items)} answers were wrong. Facts from the scorer:"]
-    reasons = Counter(mask_numbers(i.score.reason) for i in wrong)
+    reasons = Counter(mask_reason(i.score.reason, values) for i in wrong)
     lines += [f"- {n} wrong: {r}" for r, n in reasons.most_common()]
-    seen = Counter(o for i in wrong for o in observations(i))
+    seen = Counter(o for i in wrong for o in observations(i, facts))
     lines += [f"- in {n} wrong: {o}" for o, n in seen.most_common()]
     if len(wrong) < len(items):
         lines.append(f"- {len(items) - len(wrong)} correct: keep what made them work")
@@ -176,26 +327,44 @@ def echoes(line: str, prompt: str) -> bool:
     return bool(words) and words <= _stems(prompt)
 
 
-def batch_numbers(items: Sequence[ExampleResult]) -> set[str]:
-    return {n for i in items for t in (i.example.input, i.example.target) for n in _NUMBER.findall(t)}
+def contradicts(line: str, facts: TaskFacts | None) -> bool:
+    """A suggestion that asks for what the task's conventions rule out: units or words with a bare
+    number ("Include the units in the answer" on a task whose targets are bare numbers; seen from the
+    1.5B critic on an exact-match numeric task, next to the value-only hint)."""
+    if facts is None or facts.kind != "number":
+        return False
+    return bool(_ASK_UNITS.search(line)) and not _NO_UNITS.search(line)
 
 
 def clean_suggestions(
-    text: str, items: Sequence[ExampleResult], prompt: str = "", limit: int = MAX_SUGGESTIONS
+    text: str,
+    items: Sequence[ExampleResult],
+    prompt: str = "",
+    limit: int = MAX_SUGGESTIONS,
+    values: BatchValues | None = None,
+    facts: TaskFacts | None = None,
 ) -> list[str]:
     """The usable instruction lines of a critic reply: bullets (or, without bullets, the first two
-    lines), minus lines about the prompt/model/reply, lines quoting the batch's numbers, lines that
-    only echo `prompt`, over-long lines and duplicates."""
+    lines), minus lines about the prompt/model/reply, lines naming a per-example value of the batch
+    (`masking.names_value`: its numbers, non-label targets and answers), lines that contradict the
+    task conventions (`facts`, see `contradicts`), lines that only echo `prompt`, over-long lines and
+    duplicates."""
     lines = [ln for ln in text.splitlines() if ln.strip()]
     bullets = [m.group(1) for ln in lines if (m := _BULLET.match(ln))]
-    numbers = batch_numbers(items)
+    values = values if values is not None else batch_values(items)
     out: list[str] = []
     seen: set[str] = set()
     for line in bullets or [ln.strip() for ln in lines[:2]]:
         line = line.strip().strip('"“”').strip()
         key = re.sub(r"\W+", " ", line.lower()).strip()
         keep_note = line.lower().startswith("keep")
-        if not key or key in seen or _META.search(line) or set(_NUMBER.findall(line)) & numbers:
+        if (
+            not key
+            or key in seen
+            or _META.search(line)
+            or names_value(line, values)
+            or contradicts(line, facts)
+        ):
             continue
         if len(line.split()) > 40 or (prompt and not keep_note and echoes(line, prompt)):
             continue

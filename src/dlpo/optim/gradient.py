@@ -5,19 +5,21 @@ echo the prompt under review, and write critiques *about* the prompt that the op
 into it. So the gradient is built to be hard to get wrong:
 
 * Facts come from code (`dlpo.optim.facts`): how many answers were wrong and the scorer's reasons
-  (numbers masked, so nothing example-specific reaches the optimizer), what the replies' layout
-  shows (answer line before the working, bare answers, ...), and a generic fix hint for each such
-  format/structure failure.
+  (per-example values masked: numbers, labels, option letters, free text; `dlpo.optim.masking`),
+  what the replies' layout shows (answer line before the working, bare answers, ...), the task's
+  conventions, and at most two generic fix hints for the task's answer kind. The feedback switch
+  (`dlpo.optim.feedback`, run option `feedback`) turns all of them off (`plain`).
 * Only wrong examples go to the critic (one concurrent batch). It is told that the expected answer
   is given and correct and what went wrong (scorer reason + observations), and is asked for one or
   two instructions *addressed to the model* that fix it, as lines starting with "- ". Correct
   examples get a fixed note instead (`critique_correct=True` asks the critic for them too).
 * Two or more critiques are merged by one reduction call into 2-4 such lines. Every critic reply is
   cleaned by code (`facts.clean_suggestions`): only instruction lines survive, without talk about
-  the prompt/model, the batch's numbers, or lines that merely repeat the current prompt.
+  the prompt/model, the batch's per-example values, or lines that merely repeat the current prompt.
 
-The gradient text is the facts, then `SUGGESTIONS_HEADER` and up to 4 instruction lines (fix hints
-first). All calls use role "backward". `Gradient.critiques` has one entry per example (the fixed
+The gradient text is `feedback.compose`: the facts, then `SUGGESTIONS_HEADER` and up to 4
+instruction lines (at most 2 fix hints first, so 2 critic lines always fit). All calls use role
+"backward". `Gradient.critiques` has one entry per example (the fixed
 note for correct ones), so reports stay aligned with the batch.
 """
 
@@ -29,16 +31,8 @@ from dlpo.engines.base import ChatRequest
 from dlpo.engines.client import LLMClient
 from dlpo.evaluation import EvalResult, ExampleResult
 from dlpo.optim.base import Gradient
-from dlpo.optim.facts import (
-    ALL_CORRECT,
-    MAX_SUGGESTIONS,
-    batch_facts,
-    clean_suggestions,
-    echoes,
-    fix_hints,
-    observations,
-)
-from dlpo.optim.parsing import SUGGESTIONS_HEADER
+from dlpo.optim.facts import ALL_CORRECT, batch_facts, clean_suggestions
+from dlpo.optim.feedback import ECHO_NOTE, FeedbackPolicy, compose, hints, suggestions_block, what_went_wrong
 from dlpo.optim.variable import Prompt
 from dlpo.tasks.base import Task
 
@@ -65,14 +59,14 @@ REDUCE_INSTRUCTION = (
     "the facts, and use no names or numbers from the questions. No explanations."
 )
 
-# A fix hint the prompt already contains did not work as worded: ask for it stronger, not again.
-# (A plain line after the bullets: prose, so pasting it is rejected while the bullets may be copied.)
-ECHO_NOTE = (
-    "\nSome of these are already in the prompt but were not followed: state them more strongly, or put them "
-    "first."
-)
-
-__all__ = ["ALL_CORRECT", "CORRECT_NOTE", "CRITIC_SYSTEM", "compute_gradient", "critique_request"]
+__all__ = [
+    "ALL_CORRECT",
+    "CORRECT_NOTE",
+    "CRITIC_SYSTEM",
+    "ECHO_NOTE",
+    "compute_gradient",
+    "critique_request",
+]
 
 
 def answer_excerpt(text: str, max_words: int = 160, head: int = 100, tail: int = 50) -> str:
@@ -91,13 +85,25 @@ def _prompt_block(prompt: Prompt) -> str:
     return f"System prompt ({prompt.role_description}):\n<SYSTEM_PROMPT>\n{prompt.text or '(empty)'}\n</SYSTEM_PROMPT>"
 
 
-def critique_request(prompt: Prompt, task: Task, item: ExampleResult, max_tokens: int = 200) -> ChatRequest:
-    """The critic's request for one example of the batch."""
+def critique_request(
+    prompt: Prompt,
+    task: Task,
+    item: ExampleResult,
+    max_tokens: int = 200,
+    policy: FeedbackPolicy | None = None,
+) -> ChatRequest:
+    """The critic's request for one example of the batch (`policy`: what it is told went wrong)."""
+    policy = policy if policy is not None else FeedbackPolicy()
     if item.score.correct:
         verdict, facts = CRITIQUE_RIGHT, "The reply is CORRECT."
+    elif policy.facts:
+        verdict, facts = (
+            CRITIQUE_WRONG,
+            f"The reply is WRONG. What went wrong: {what_went_wrong(item, policy)}.",
+        )
     else:
-        wrong = "; ".join([item.score.reason, *observations(item)])
-        verdict, facts = CRITIQUE_WRONG, f"The reply is WRONG. What went wrong: {wrong}."
+        found = item.score.answer if item.score.answer is not None else "(no answer found)"
+        verdict, facts = CRITIQUE_WRONG, f"The reply is WRONG. Answer found in the reply: {found}."
     user = (
         f"{_prompt_block(prompt)}\n\n"
         f"Question given to the model:\n<QUESTION>\n{task.format_input(item.example)}\n</QUESTION>\n\n"
@@ -108,13 +114,24 @@ def critique_request(prompt: Prompt, task: Task, item: ExampleResult, max_tokens
 
 
 def reduction_request(
-    prompt: Prompt, items: Sequence[ExampleResult], critiques: Sequence[str], max_tokens: int = 300
+    prompt: Prompt,
+    items: Sequence[ExampleResult],
+    critiques: Sequence[str],
+    max_tokens: int = 300,
+    policy: FeedbackPolicy | None = None,
 ) -> ChatRequest:
     """One request that merges the critiques of the wrong examples into 2-4 instruction lines."""
+    policy = policy if policy is not None else FeedbackPolicy()
     suggestions = [c for item, c in zip(items, critiques) if not item.score.correct and c.strip()]
     body = "\n".join(s.strip() for s in suggestions)
+    wrong = sum(not i.score.correct for i in items)
+    verdict = (
+        batch_facts(items, policy.task, policy.values(items))
+        if policy.facts
+        else f"{wrong} of {len(items)} answers were wrong."
+    )
     user = (
-        f"{_prompt_block(prompt)}\n\n{batch_facts(items)}\n\n"
+        f"{_prompt_block(prompt)}\n\n{verdict}\n\n"
         f"Suggestions from reviewers of the wrong answers:\n<SUGGESTIONS>\n{body}\n</SUGGESTIONS>\n\n"
         f"{REDUCE_INSTRUCTION}"
     )
@@ -130,9 +147,8 @@ def batch_sources(items: Sequence[ExampleResult]) -> tuple[str, ...]:
 
 
 def gradient_text(facts: str, suggestions: Sequence[str]) -> str:
-    if not suggestions:
-        return facts
-    return f"{facts}\n\n{SUGGESTIONS_HEADER}\n" + "\n".join(f"- {s}" for s in suggestions)
+    """Facts, then the suggested instructions under `SUGGESTIONS_HEADER` (none: the facts alone)."""
+    return "\n\n".join(b for b in (facts, suggestions_block(suggestions)) if b)
 
 
 async def compute_gradient(
@@ -145,32 +161,44 @@ async def compute_gradient(
     reduction_max_tokens: int = 300,
     critique_correct: bool = False,
     role: str = "backward",
+    policy: FeedbackPolicy | None = None,
 ) -> Gradient:
     """Facts and fix hints for the batch, critiques of its wrong examples (one concurrent batch),
-    one reduction when two or more critiques came back; returns the `Gradient`."""
+    one reduction when two or more critiques came back; returns the `Gradient`. `policy` is the
+    feedback switch (default: `facts`, no task conventions)."""
+    policy = policy if policy is not None else FeedbackPolicy()
     items = list(result.results)
     if not items:
         raise ValueError("cannot compute a textual gradient from an empty batch")
     asked = [k for k, item in enumerate(items) if critique_correct or not item.score.correct]
     critiques = [CORRECT_NOTE] * len(items)
     if asked:
-        requests = [critique_request(prompt, task, items[k], critique_max_tokens) for k in asked]
+        requests = [critique_request(prompt, task, items[k], critique_max_tokens, policy) for k in asked]
         for k, c in zip(asked, await client.complete(requests, role=role)):
             critiques[k] = c.text.strip()
-    kept = [s for k in asked for s in clean_suggestions(critiques[k], items, prompt.text)]
+    values = policy.values(items)
+    facts = policy.task if policy.facts else None
+    kept = [
+        s
+        for k in asked
+        for s in clean_suggestions(critiques[k], items, prompt.text, values=values, facts=facts)
+    ]
     if sum(not items[k].score.correct for k in asked) >= 2:
         [reduced] = await client.complete(
-            [reduction_request(prompt, items, critiques, reduction_max_tokens)], role=role
+            [reduction_request(prompt, items, critiques, reduction_max_tokens, policy)], role=role
         )
-        merged = clean_suggestions(reduced.text, items, prompt.text)
+        merged = clean_suggestions(reduced.text, items, prompt.text, values=values, facts=facts)
         if merged:
             kept = merged + [s for s in kept if s.lower().startswith("keep")]
-    hints = fix_hints(items)
-    repeated = any(echoes(h, prompt.text) for h in hints)
-    unique = list(dict.fromkeys([*hints, *kept]))[: max(MAX_SUGGESTIONS, len(hints))]
+    kept = list(dict.fromkeys(kept))
+    wrong = sum(not i.score.correct for i in items)
+    text = compose(items, policy, kept, prompt.text) or f"{wrong} of {len(items)} answers were wrong."
     return Gradient(
-        text=gradient_text(batch_facts(items), unique) + (ECHO_NOTE if repeated else ""),
+        text=text,
         critiques=tuple(critiques),
         batch_score=result.mean,
         sources=batch_sources(items),
+        hints=tuple(hints(items, policy)),
+        suggestions=tuple(kept),
+        values=values,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dlpo.engines.client import LLMClient
 from dlpo.evaluation import DEFAULT_FORWARD_MAX_TOKENS, EvalResult, evaluate
 from dlpo.optim.base import Gradient
+from dlpo.optim.feedback import FeedbackPolicy
 from dlpo.optim.gradient import compute_gradient
 from dlpo.optim.textgrad_gradient import compute_textgrad_gradient
 from dlpo.optim.variable import Prompt
@@ -44,17 +45,24 @@ class TextualLoss:
         reduction_max_tokens: int = 300,
         critique_correct: bool = False,
         gradient: str = "dlpo",
+        policy: FeedbackPolicy | None = None,
     ) -> Gradient:
         """Critique the wrong examples (all with `critique_correct`; one concurrent batch, role
         "backward"), reduce two or more critiques in one call, set and return `self.prompt.grad`.
         With `gradient="textgrad"`: TextGrad's two hops over every example and their concatenation
-        (`optim/textgrad_gradient.py`; the reduction options do not apply). Engine errors propagate."""
+        (`optim/textgrad_gradient.py`; the reduction options do not apply). `policy` is the feedback
+        switch and the task conventions, applied to both kinds alike. Engine errors propagate."""
         snapshot = Prompt(self.prompt_text, role_description=self.prompt.role_description)
         if gradient not in ("dlpo", "textgrad"):
             raise ValueError(f"unknown gradient {gradient!r}; allowed: dlpo, textgrad")
         if gradient == "textgrad":
             grad = await compute_textgrad_gradient(
-                client, snapshot, self.task, self.result, critique_max_tokens=critique_max_tokens
+                client,
+                snapshot,
+                self.task,
+                self.result,
+                critique_max_tokens=critique_max_tokens,
+                policy=policy,
             )
             self.prompt.grad = grad
             return grad
@@ -66,6 +74,7 @@ class TextualLoss:
             critique_max_tokens=critique_max_tokens,
             reduction_max_tokens=reduction_max_tokens,
             critique_correct=critique_correct,
+            policy=policy,
         )
         self.prompt.grad = grad
         return grad

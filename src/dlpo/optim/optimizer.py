@@ -8,24 +8,43 @@ Usage, in the style of torch.optim::
 
 A step never raises on a bad reply: an unusable reply (no tags, unchanged, pasted text, loop ...)
 or a technique's complaint (TLR over budget) gets one re-ask with a short reminder; then a
-technique repairs (TLR trims, TDO restores) or the step fails, keeping the current prompt, and the
-report says why. Engine errors (EngineError, BudgetExceeded) propagate.
+technique repairs (TLR trims, TDO restores). When no usable candidate came back and a reply was
+unchanged (or already rejected), the unchanged fallback (`dlpo.optim.fallback`) asks for one new
+sentence and appends it; only then does the step fail, keeping the current prompt, and the report
+says why. Engine errors (EngineError, BudgetExceeded) propagate.
+
+`update_format="json"` asks an engine with structured output (`supports_json_schema`) for a JSON
+list of sentence edits (`dlpo.optim.structured`); other engines, and replies that are not such an
+object, are read as tag replies.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
+from dlpo.optim import fallback
 from dlpo.optim.acceptance import AlwaysAccept
 from dlpo.optim.base import AcceptanceRule, Decision, Gradient, StepOutcome, Technique, UpdateContext
+from dlpo.optim.facts import echoes
+from dlpo.optim.masking import leaked_values
 from dlpo.optim.parsing import parse_reply, reask_hint, reject_reason
 from dlpo.optim.report import StepReport
 from dlpo.optim.request import SECTION_ORDER, build_update_message, update_request, with_reminder
-from dlpo.optim.sentences import sentence_diff, text_stats
+from dlpo.optim.sentences import sentence_diff, split_sentences, text_stats
+from dlpo.optim.structured import (
+    JSON_SYSTEM,
+    apply_edit_list,
+    edit_schema,
+    json_instruction,
+    parse_edits,
+    supports_json_schema,
+)
 from dlpo.optim.variable import Prompt
 from dlpo.runs.checkpoint import rng_state_from_json, rng_state_to_json
 
@@ -35,6 +54,22 @@ ScoreFn = Callable[[str], Awaitable[float]]
 CHECK_ORDER = ("tdo", "tlr")  # repairs first (TDO restores), then the edit budget is measured
 REMEMBER_REJECTED = 16
 ALREADY_REJECTED = "already rejected: the same prompt was proposed at an earlier step and turned down"
+UpdateFormat = Literal["tags", "json"]
+UPDATE_FORMATS: tuple[str, ...] = ("tags", "json")
+JSON_REASK = (
+    'Reply with only a JSON object {"edits": [...]} of sentence edits that change the prompt, as described '
+    "above."
+)
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One step's update request: the user message, and the JSON schema and frozen sentences in JSON
+    mode (schema None: a tag reply is asked for)."""
+
+    message: str
+    schema: str | None = None
+    frozen: tuple[int, ...] = ()
 
 
 def _normalized(text: str) -> str:
@@ -69,6 +104,8 @@ class TextualGradientDescent:
         temperature: float = 0.0,
         reask_temperature: float = 0.7,
         role: str = "optimizer",
+        update_format: UpdateFormat = "json",
+        unchanged_fallback: bool = True,
     ) -> None:
         names = [t.name for t in techniques]
         if len(set(names)) != len(names):
@@ -91,6 +128,12 @@ class TextualGradientDescent:
         # request carries a seed, so the reply is still reproducible and cached.
         self.reask_temperature = reask_temperature
         self.role = role
+        if update_format not in UPDATE_FORMATS:
+            raise ConfigError(
+                f"unknown update_format {update_format!r}; allowed: {', '.join(UPDATE_FORMATS)}"
+            )
+        self.update_format = update_format
+        self.unchanged_fallback = unchanged_fallback
         self.step_count = 0
         self.accepted_count = 0
         # Candidates an acceptance rule turned down (the last REMEMBER_REJECTED): proposing one
@@ -118,22 +161,70 @@ class TextualGradientDescent:
             self._scored = (self.prompt.text, float(await self.score_fn(self.prompt.text)))
         return self._scored[1]
 
-    async def _ask(self, message: str, reask: bool = False) -> tuple[str, str]:
+    @property
+    def json_updates(self) -> bool:
+        """JSON edit replies are asked for: the option is on and the engine supports structured output."""
+        return self.update_format == "json" and supports_json_schema(getattr(self.client, "engine", None))
+
+    def _edit_budget(self, ctx: UpdateContext) -> int | None:
+        """TLR's budget for this step (None without TLR, or when TLR asks for bold changes)."""
+        for tech in self.techniques:
+            budget = getattr(tech, "budget", None)
+            if tech.name == "tlr" and callable(budget) and not ctx.notes.get("tlr_bold"):
+                return int(budget(ctx))
+        return None
+
+    def _request(self, ctx: UpdateContext, grad: Gradient, sections: Sequence[Any]) -> _Ask:
+        current = ctx.prompt
+        if not self.json_updates:
+            return _Ask(build_update_message(current, self.prompt.role_description, grad.text, sections))
+        sentences = split_sentences(current)
+        frozen = tuple(int(i) for i in ctx.notes.get("tdo_frozen", []))
+        budget = self._edit_budget(ctx)
+        editable = [k for k in range(1, len(sentences) + 1) if k - 1 not in frozen]
+        message = build_update_message(
+            current,
+            self.prompt.role_description,
+            grad.text,
+            sections,
+            format_instruction=json_instruction(sentences, frozen, budget),
+        )
+        schema = json.dumps(edit_schema(len(sentences), editable, budget))
+        return _Ask(message, schema, frozen)
+
+    async def _ask(self, ask: _Ask, message: str, reask: bool = False) -> tuple[str, str]:
         temperature = max(self.temperature, self.reask_temperature) if reask else self.temperature
         request = update_request(
-            message, max_tokens=self.max_tokens, temperature=temperature, seed=self.seed + self.step_count
+            message,
+            max_tokens=self.max_tokens,
+            temperature=temperature,
+            seed=self.seed + self.step_count,
+            json_schema=ask.schema,
+            system=JSON_SYSTEM if ask.schema is not None else None,
         )
         [completion] = await self.client.complete([request], role=self.role)
         return completion.text, completion.finish_reason
 
     def _usable(
-        self, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]
+        self, ask: _Ask, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]
     ) -> str | None:
         text, finish = reply
-        parsed = parse_reply(text, current=current, finish_reason=finish)
-        reason = parsed.reason if parsed.candidate is None else self._reject(parsed.candidate, current, grad)
-        log.append({"method": parsed.method, "finish_reason": finish, "reason": reason or "ok"})
-        return parsed.candidate if not reason else None
+        candidate, method, reason = None, "json", ""
+        if ask.schema is not None:
+            edits = parse_edits(text)
+            if edits.edits is not None:
+                candidate = apply_edit_list(current, edits.edits, ask.frozen)
+            else:
+                method, reason = "json->tags", edits.reason
+        if candidate is None:
+            parsed = parse_reply(text, current=current, finish_reason=finish)
+            candidate = parsed.candidate
+            method = parsed.method if ask.schema is None else f"json->{parsed.method}"
+            reason = parsed.reason if ask.schema is None or parsed.candidate is not None else reason
+        if candidate is not None:
+            reason = self._reject(candidate, current, grad) or ""
+        log.append({"method": method, "finish_reason": finish, "reason": reason or "ok"})
+        return candidate if not reason else None
 
     def _reject(self, candidate: str, current: str, grad: Gradient) -> str | None:
         reason = reject_reason(
@@ -145,6 +236,9 @@ class TextualGradientDescent:
         )
         if reason is None and _normalized(candidate) in {_normalized(r) for r in self.rejected}:
             return ALREADY_REJECTED
+        leaked = leaked_values(candidate, current, grad.values) if grad.values is not None else []
+        if reason is None and leaked:
+            return f"pasted example: the candidate states a value from the batch ({leaked[0]!r})"
         return reason
 
     def _check(
@@ -165,33 +259,37 @@ class TextualGradientDescent:
         return candidate, reask, by, metrics
 
     async def step(self) -> StepReport:
-        """One update: request, reply, parse, check/repair, score, accept, observe."""
+        """One update: request, reply, parse, check/repair, fallback, score, accept, observe."""
         grad = self.prompt.grad
         if grad is None:
             raise RuntimeError("step() needs prompt.grad: call `await loss.backward(client)` first")
         current = self.prompt.text
         ctx = UpdateContext(step=self.step_count, prompt=current, gradient=grad, rng=self.rng, lr=self.lr)
         sections = [s for t in _by_order(self.techniques, SECTION_ORDER) for s in t.sections(ctx)]
-        message = build_update_message(current, self.prompt.role_description, grad.text, sections)
+        ask = self._request(ctx, grad, sections)
+        message = ask.message
         replies: list[str] = []
         parse_log: list[dict[str, Any]] = []
-        metrics: dict[str, Any] = {"lr": self.lr, "sections": [s.technique for s in sections]}
+        metrics: dict[str, Any] = {
+            "lr": self.lr,
+            "sections": [s.technique for s in sections],
+            "update_format": "json" if ask.schema is not None else "tags",
+        }
 
-        async def ask(msg: str) -> tuple[str, str]:
-            reply = await self._ask(msg, reask=bool(replies))
+        async def send(msg: str) -> tuple[str, str]:
+            reply = await self._ask(ask, msg, reask=bool(replies))
             replies.append(reply[0])
             return reply
 
+        def reminder(hint: str) -> str:
+            return f"{hint} {JSON_REASK}" if ask.schema is not None else hint
+
         final: str | None = None
-        first = self._usable(await ask(message), current, grad, parse_log)
+        first = self._usable(ask, await send(message), current, grad, parse_log)
         if first is None:
             ctx.notes["reask_by"] = "parse"
-            second = self._usable(
-                await ask(with_reminder(message, reask_hint(parse_log[-1]["reason"]))),
-                current,
-                grad,
-                parse_log,
-            )
+            hint = reminder(reask_hint(parse_log[-1]["reason"]))
+            second = self._usable(ask, await send(with_reminder(message, hint)), current, grad, parse_log)
             if second is not None:
                 final, _, _, check_metrics = self._check(ctx, second, reask_allowed=False)
                 metrics.update(check_metrics)
@@ -201,7 +299,8 @@ class TextualGradientDescent:
                 final = repaired
             else:
                 ctx.notes["reask_by"] = by
-                second = self._usable(await ask(with_reminder(message, reask)), current, grad, parse_log)
+                msg = with_reminder(message, reminder(reask))
+                second = self._usable(ask, await send(msg), current, grad, parse_log)
                 final, _, _, check_metrics = self._check(ctx, second if second is not None else first, False)
             metrics.update(check_metrics)
         metrics["reask_by"] = ctx.notes.get("reask_by")
@@ -210,9 +309,73 @@ class TextualGradientDescent:
             if late is not None:
                 parse_log.append({"method": "after_checks", "finish_reason": "", "reason": late})
                 final = None
+        if final is None and self.unchanged_fallback and fallback.triggered([p["reason"] for p in parse_log]):
+            final = await self._fallback(ctx, grad, current, metrics, parse_log)
         metrics["parse"] = parse_log
         metrics["reasks"] = len(replies) - 1
         return await self._finish(ctx, grad, current, final, message, replies, metrics)
+
+    async def _fallback(
+        self,
+        ctx: UpdateContext,
+        grad: Gradient,
+        current: str,
+        metrics: dict[str, Any],
+        log: list[dict[str, Any]],
+    ) -> str | None:
+        """The unchanged fallback (`dlpo.optim.fallback`): one new sentence for the most frequent
+        problem (greedy, then sampled on the next problem), else a fix hint or suggestion verbatim;
+        appended in code, then checked like any candidate."""
+        problems = fallback.problems(grad)
+        tried: list[dict[str, Any]] = []
+        final: str | None = None
+        method: str | None = None
+        for k in range(2):
+            request = fallback.sentence_request(
+                current,
+                problems[min(k, len(problems) - 1)],
+                seed=self.seed + self.step_count,
+                temperature=0.0 if k == 0 else max(self.reask_temperature, 0.1),
+                sample_index=k,
+            )
+            [completion] = await self.client.complete([request], role=self.role)
+            sentence = fallback.parse_sentence(completion.text)
+            entry: dict[str, Any] = {"reply": completion.text, "sentence": sentence, "reason": "unparsed"}
+            tried.append(entry)
+            if sentence is not None:
+                final = self._fallback_candidate(ctx, grad, current, sentence, entry)
+            if final is not None:
+                method = "sentence"
+                break
+        if final is None:
+            for sentence in fallback.verbatim_fixes(grad, current):
+                entry = {"reply": None, "sentence": sentence}
+                tried.append(entry)
+                final = self._fallback_candidate(ctx, grad, current, sentence, entry)
+                if final is not None:
+                    method = "hint"
+                    break
+        calls = sum(t["reply"] is not None for t in tried)
+        if final is not None:
+            metrics.update(tried[-1].get("checks", {}))
+        metrics["fallback"] = {"method": method, "calls": calls, "tried": tried}
+        reason = "ok" if final is not None else "fallback: no usable new sentence"
+        log.append({"method": f"fallback:{method or 'none'}", "finish_reason": "", "reason": reason})
+        return final
+
+    def _fallback_candidate(
+        self, ctx: UpdateContext, grad: Gradient, current: str, sentence: str, entry: dict[str, Any]
+    ) -> str | None:
+        """The prompt with `sentence` appended, after the technique checks (their metrics go to
+        `entry`), or None when it is not usable (`entry["reason"]` says why)."""
+        if echoes(sentence, current):
+            entry["reason"] = "echo: the sentence only repeats the prompt"
+            return None
+        checked, _, _, check_metrics = self._check(ctx, fallback.append_sentence(current, sentence), False)
+        why = self._reject(checked, current, grad)
+        entry["reason"] = why or "ok"
+        entry["checks"] = check_metrics
+        return checked if why is None else None
 
     async def _finish(
         self,
@@ -259,7 +422,10 @@ class TextualGradientDescent:
         for tech in self.techniques:
             tech.observe(outcome)
         self.step_count += 1
-        metrics["parse_status"] = "failed" if final is None else ("reasked" if len(replies) > 1 else "ok")
+        status = "reasked" if len(replies) > 1 else "ok"
+        metrics["parse_status"] = (
+            "failed" if final is None else ("fallback" if "fallback" in metrics else status)
+        )
         metrics.update({f"prompt_{k}": v for k, v in text_stats(self.prompt.text).items()})
         return StepReport(ctx.step, outcome, decision, message, replies, metrics, failed=final is None)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dlpo.optim.sentences import normalize
+from dlpo.tasks.conventions import CONVENTIONS_HEADER
 
 _OPEN = re.compile(r"<\s*IMPROVED[\s_-]*(?:VARIABLE|PROMPT)\s*>", re.IGNORECASE)
 _CLOSE = re.compile(r"<\s*/\s*IMPROVED[\s_-]*(?:VARIABLE|PROMPT)\s*>", re.IGNORECASE)
@@ -42,9 +43,11 @@ _CRITIQUE_TALK = re.compile(
     r"|answers? (?:were|was) (?:wrong|correct)|the reply wrote its|in \d+ wrong|\d+ wrong:|already in the prompt|were not followed)",
     re.IGNORECASE,
 )
-# The gradient's suggested instructions follow this header (gradient.gradient_text). They are written
-# to be copied into the prompt, so only the feedback *above* the header counts as pasteable prose.
+# The gradient's suggested instructions follow this header (gradient.gradient_text), and the task's
+# conventions follow CONVENTIONS_HEADER (tasks.conventions). Both are written to be copied into the
+# prompt, so only the feedback outside their bullet lines counts as pasteable prose.
 SUGGESTIONS_HEADER = "Suggested instructions for the prompt:"
+COPYABLE_HEADERS = (CONVENTIONS_HEADER, SUGGESTIONS_HEADER)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ def parse_reply(text: str, current: str | None = None, finish_reason: str = "sto
             if truncated:
                 return ParseResult(None, "none", "truncated: the reply hit max_tokens before the closing tag")
             rest = _CLOSE.sub("", text[opens[-1].end() :])
+            if not rest.strip() and len(opens) >= 2:  # "<TAG>prompt<TAG>": closed without the slash
+                rest = text[opens[-2].end() : opens[-1].start()]
             return ParseResult(_clean(_unnest(rest, current)), "unclosed_tag")
         return ParseResult("", "tags")
     if truncated:
@@ -172,12 +177,22 @@ def _pasted(passage: str, candidate: str, current: str, share: float) -> bool:
 
 def feedback_prose(feedback: str) -> str:
     """The part of the feedback a candidate must not paste: everything but the suggested instructions
-    (the bullet lines after SUGGESTIONS_HEADER, which the optimizer is asked to work in)."""
-    head, sep, tail = feedback.partition(SUGGESTIONS_HEADER)
-    if not sep:
-        return feedback
-    rest = [ln for ln in tail.splitlines() if ln.strip() and not ln.lstrip().startswith(("-", "*", "•"))]
-    return "\n".join([head.strip(), *rest]).strip()
+    and the task conventions (the bullet lines after a COPYABLE_HEADERS header, which the optimizer is
+    asked to work in)."""
+    out: list[str] = []
+    copyable = False
+    for line in feedback.splitlines():
+        stripped = line.strip()
+        if stripped in COPYABLE_HEADERS:
+            copyable = True
+            continue
+        bullet = stripped.startswith(("-", "*", "•"))
+        if copyable and bullet:
+            continue
+        if stripped and not bullet:
+            copyable = False  # a prose line ends a copyable block
+        out.append(line)
+    return "\n".join(out).strip()
 
 
 def reject_reason(
@@ -244,6 +259,7 @@ REASK_HINTS = {
     "repetitive": "Your previous prompt repeated the same text. Write each instruction once.",
     "already rejected": "Your previous reply proposed a prompt that was already tried and scored worse than the "
     "current one. Propose a different change.",
+    "not json": "Your previous reply was not a JSON object of sentence edits.",
 }
 
 

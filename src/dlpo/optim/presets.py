@@ -53,7 +53,9 @@ METHOD_PRESETS = ("apo", "human")
 # Recipe fields other than techniques that a preset sets (kept when `techniques` replaces its list).
 PRESET_FIELDS: dict[str, dict[str, Any]] = {"textgrad": {"gradient": "textgrad"}}
 # Loop settings of a preset, applied only when the recipe is that preset as is (its own techniques).
-PRESET_LOOP_FIELDS: dict[str, dict[str, Any]] = {"dlpo": {"skip_correct_batches": True}}
+# Empty: skipping all-correct batches is the run option `TrainConfig.skip_correct_batches`, the same
+# for every method.
+PRESET_LOOP_FIELDS: dict[str, dict[str, Any]] = {}
 # Recipe keys left out of `model_dump()` while at their default, so config.json files and experiment
 # trial ids written before the key existed stay the same.
 _OMIT_AT_DEFAULT: tuple[str, ...] = ("gradient", "skip_correct_batches")
@@ -87,8 +89,9 @@ class Recipe(BaseModel):
     max_prompt_words: int = Field(300, ge=10)
     # "dlpo": the engineered gradient (optim/gradient.py); "textgrad": TextGrad's two hops + concatenation
     gradient: Literal["dlpo", "textgrad"] = "dlpo"
-    # An all-correct minibatch carries no error to learn from: skip its backward and optimizer calls.
-    # Off for TextGrad-style presets (TextGrad steps on every batch), on for `dlpo`.
+    # Deprecated: the run option `TrainConfig.skip_correct_batches` (one default for every method)
+    # decides. Kept so config.json files that set it load; a TrainConfig that is not given the run
+    # option takes this value when the recipe sets it.
     skip_correct_batches: bool = False
 
     @model_serializer(mode="wrap")

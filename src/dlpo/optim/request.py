@@ -49,9 +49,14 @@ def render_section(section: RequestSection) -> str:
 
 
 def build_update_message(
-    prompt: str, role_description: str, feedback: str, sections: Sequence[RequestSection]
+    prompt: str,
+    role_description: str,
+    feedback: str,
+    sections: Sequence[RequestSection],
+    format_instruction: str = FORMAT_INSTRUCTION,
 ) -> str:
-    """The user message of the update request."""
+    """The user message of the update request (`format_instruction`: the last block, which says
+    how to reply: tags by default, JSON edits in `dlpo.optim.structured`)."""
     blocks = [
         f"You are improving a {role_description}.",
         (
@@ -61,7 +66,7 @@ def build_update_message(
     ]
     blocks.extend(render_section(s) for s in order_sections(sections))
     blocks.append(f"The current prompt:\n<VARIABLE>\n{prompt.strip() or '(empty)'}\n</VARIABLE>")
-    blocks.append(FORMAT_INSTRUCTION)
+    blocks.append(format_instruction)
     return "\n\n".join(b for b in blocks if b)
 
 
@@ -71,6 +76,20 @@ def with_reminder(message: str, reminder: str) -> str:
 
 
 def update_request(
-    user: str, *, max_tokens: int = 512, temperature: float = 0.0, seed: int | None = 0
+    user: str,
+    *,
+    max_tokens: int = 512,
+    temperature: float = 0.0,
+    seed: int | None = 0,
+    json_schema: str | None = None,
+    system: str | None = None,
 ) -> ChatRequest:
-    return ChatRequest.chat(OPTIMIZER_SYSTEM, user, temperature=temperature, max_tokens=max_tokens, seed=seed)
+    """The optimizer's request; `json_schema` asks for structured output (JSON edit replies)."""
+    return ChatRequest.chat(
+        system or OPTIMIZER_SYSTEM,
+        user,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        seed=seed,
+        json_schema=json_schema,
+    )

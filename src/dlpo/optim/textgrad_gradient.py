@@ -16,6 +16,12 @@ example is a string-match check of the model's answer, the batch loss is `tg.sum
 (TextGrad's optimizer joins them the same way), and one TGD call rewrites the prompt (the
 optimizer's request, unchanged). Calls: 2 x batch backward calls (role "backward"), no reduction.
 
+The feedback switch applies as to every method (`dlpo.optim.feedback`): under `facts` hop 1's
+evaluation also says what went wrong (scorer reason, layout observations) and the gradient starts
+with the same facts block, task conventions and fix hints as dlpo's gradient; under `plain` it is
+TextGrad's literal concatenation. Under both, the batch's per-example values are masked in the
+concatenated feedback, which the optimizer sees (`dlpo.optim.masking`).
+
 The request wording is ours, not TextGrad's strings; the mapping of each part is in
 `docs/methods.md` (section on `tgd`/`textgrad`). One documented difference: long responses are
 shown as head and tail (`answer_excerpt`, as in dlpo's gradient) to keep small models' contexts short.
@@ -29,7 +35,9 @@ from dlpo.engines.base import ChatRequest
 from dlpo.engines.client import LLMClient
 from dlpo.evaluation import EvalResult, ExampleResult
 from dlpo.optim.base import Gradient
+from dlpo.optim.feedback import FeedbackPolicy, compose, hints, what_went_wrong
 from dlpo.optim.gradient import answer_excerpt, batch_sources
+from dlpo.optim.masking import mask_values
 from dlpo.optim.variable import Prompt
 from dlpo.tasks.base import Task
 
@@ -60,22 +68,28 @@ PROMPT_INSTRUCTION = (
 )
 
 
-def _evaluation(item: ExampleResult) -> str:
-    """The string-match loss as TextGrad's function shows it: its inputs and its 0/1 output."""
+def _evaluation(item: ExampleResult, policy: FeedbackPolicy) -> str:
+    """The string-match loss as TextGrad's function shows it: its inputs and its 0/1 output (and,
+    under `facts`, what went wrong)."""
     found = item.score.answer if item.score.answer is not None else "(no answer found)"
     verdict = "correct (1)" if item.score.correct else "incorrect (0)"
+    wrong = what_went_wrong(item, policy)
     return (
         "Evaluation: the answer in the response is compared with the expected answer by exact string match.\n"
         f"Expected answer: {item.example.target}\nAnswer found in the response: {found}\nResult: {verdict}"
+        + (f"\nWhat went wrong: {wrong}" if wrong else "")
     )
 
 
-def response_feedback_request(task: Task, item: ExampleResult, max_tokens: int = 200) -> ChatRequest:
+def response_feedback_request(
+    task: Task, item: ExampleResult, max_tokens: int = 200, policy: FeedbackPolicy | None = None
+) -> ChatRequest:
     """Hop 1: feedback on the model's response to one example, given the evaluation."""
+    policy = policy if policy is not None else FeedbackPolicy()
     user = (
         f"Question given to the model:\n<QUESTION>\n{task.format_input(item.example)}\n</QUESTION>\n\n"
         f"The model's response (the variable):\n<RESPONSE>\n{answer_excerpt(item.output)}\n</RESPONSE>\n\n"
-        f"{_evaluation(item)}\n\n{RESPONSE_INSTRUCTION}"
+        f"{_evaluation(item, policy)}\n\n{RESPONSE_INSTRUCTION}"
     )
     return ChatRequest.chat(FEEDBACK_SYSTEM, user, temperature=0.0, max_tokens=max_tokens)
 
@@ -114,16 +128,19 @@ async def compute_textgrad_gradient(
     *,
     critique_max_tokens: int = 200,
     role: str = "backward",
+    policy: FeedbackPolicy | None = None,
 ) -> Gradient:
     """Hop 1 over every example (one concurrent batch), hop 2 over every example (one concurrent
-    batch), then the labelled concatenation of hop 2's feedbacks; returns the `Gradient`.
+    batch), then the labelled concatenation of hop 2's feedbacks (per-example values masked),
+    after the facts head of `policy` (`feedback.compose`); returns the `Gradient`.
 
-    `critiques` holds one hop-2 feedback per example, aligned with the batch."""
+    `critiques` holds one hop-2 feedback per example (unmasked), aligned with the batch."""
+    policy = policy if policy is not None else FeedbackPolicy()
     items = list(result.results)
     if not items:
         raise ValueError("cannot compute a textual gradient from an empty batch")
     hop1 = await client.complete(
-        [response_feedback_request(task, item, critique_max_tokens) for item in items], role=role
+        [response_feedback_request(task, item, critique_max_tokens, policy) for item in items], role=role
     )
     response_feedback = [c.text.strip() for c in hop1]
     hop2 = await client.complete(
@@ -134,9 +151,14 @@ async def compute_textgrad_gradient(
         role=role,
     )
     prompt_feedback = tuple(c.text.strip() for c in hop2)
+    values = policy.values(items)
+    head = compose(items, policy, (), prompt.text)
+    body = concatenate([mask_values(f, values) for f in prompt_feedback])
     return Gradient(
-        text=concatenate(prompt_feedback),
+        text="\n\n".join(b for b in (head, body) if b),
         critiques=prompt_feedback,
         batch_score=result.mean,
         sources=batch_sources(items),
+        hints=tuple(hints(items, policy)),
+        values=values,
     )

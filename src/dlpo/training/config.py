@@ -54,6 +54,16 @@ class TrainConfig(BaseModel):
     the last step). `forward_max_tokens` caps every forward answer (batch, acceptance, val, test);
     `critique_max_tokens`/`reduction_max_tokens` cap the backward model's per-example critiques and
     their reduction (the bulk of a step's cost on a CPU).
+
+    Run options applied identically by every method (tgd, textgrad, dlpo, the single techniques,
+    APO; docs/feedback.md): `feedback` is what the backward and optimizer calls are told (`facts`:
+    scorer facts, task conventions and fix hints; `plain`: nothing computed by code);
+    `skip_correct_batches` skips the backward and optimizer calls of a minibatch with no wrong
+    answer; `warm_start="induce"` writes the starting prompt from a few training pairs
+    (`dlpo.optim.induction`); `update_format="json"` asks engines with structured output for JSON
+    sentence edits, and others for tags (TGD loop only; APO's requests have their own format). `recipe.skip_correct_batches` is
+    deprecated: it is read only when `skip_correct_batches` is not given (old config.json files
+    and recipes that set it), and the run option decides.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -80,11 +90,19 @@ class TrainConfig(BaseModel):
     # Options of a method other than the textual-gradient loop (e.g. APO's beam width when
     # recipe.name == "apo"); validated by that method. Left out of config.json when empty.
     method_options: dict[str, Any] = Field(default_factory=dict)
+    feedback: Literal["facts", "plain"] = "facts"
+    skip_correct_batches: bool = True
+    warm_start: Literal["none", "induce"] = "none"
+    update_format: Literal["tags", "json"] = "json"  # by measurement (docs/feedback.md); tags without support
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:
         if isinstance(self.acceptance_set, int) and self.acceptance_set < 1:
             raise ValueError("acceptance_set must be 'train' or a positive number of examples")
+        if "skip_correct_batches" not in self.model_fields_set and (
+            "skip_correct_batches" in self.recipe.model_fields_set
+        ):  # the deprecated recipe field, when the run option was not given
+            self.skip_correct_batches = self.recipe.skip_correct_batches
         return self
 
     @property
@@ -101,6 +119,11 @@ class TrainConfig(BaseModel):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrainConfig:
+        """A saved config. One written before the run options existed ran as it was then: all-correct
+        batches skipped only where the recipe said so."""
+        data = dict(data)
+        if "skip_correct_batches" not in data and isinstance(data.get("recipe"), dict):
+            data["skip_correct_batches"] = bool(data["recipe"].get("skip_correct_batches", False))
         return cls.build(**data)
 
     def to_json(self) -> dict[str, Any]:

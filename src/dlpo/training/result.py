@@ -1,11 +1,14 @@
 """The result of a run: the starting, best-validation and last prompts with their scores.
 
 Shared by every method (`dlpo.train` for textual gradient descent, `dlpo.baselines` for APO), so
-all of them test the same three prompts the same way and write the same `result.json`.
+all of them test the same three prompts the same way and write the same `result.json`. With a warm
+start (`TrainConfig.warm_start`), `warm_start` also records the original and the induced prompt
+with their validation and test scores, so the warm start's effect is measured on its own.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,9 @@ class FitResult:
     stopped: str | None = None  # None (finished), "budget" or "requested" (stop_after)
     message: str = ""
     usage: dict[str, Any] = field(default_factory=dict)
+    # {"original": {prompt, val, test}, "induced": {prompt, val, test} | None, "used", "reason",
+    # "examples"} (`dlpo.optim.warm_start.WarmStart`); None without a warm start.
+    warm_start: dict[str, Any] | None = None
 
     @property
     def best_prompt(self) -> str:
@@ -50,6 +56,7 @@ class FitResult:
             stopped=d["stopped"],
             message=d.get("message", ""),
             usage=d.get("usage", {}),
+            warm_start=d.get("warm_start"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +69,7 @@ class FitResult:
             "best": vars(self.best),
             "last": vars(self.last),
             "usage": self.usage,
+            **({"warm_start": self.warm_start} if self.warm_start is not None else {}),
         }
 
 
@@ -81,6 +89,15 @@ async def finish_run(s: Session) -> FitResult:
             prompt_step=rec.step,
             split="test",
             **eval_payload(tested[rec.prompt]),
+        )
+    if s.warm is not None:  # the prompt the warm start replaced, tested like the others
+        original = s.warm["original"]["prompt"]
+        if original not in tested:
+            tested[original] = await evaluate(
+                s.forward, s.task, original, s.test, role="test", max_tokens=s.config.forward_max_tokens
+            )
+        s.log.emit(
+            "test", s.step, which="original", prompt_step=0, split="test", **eval_payload(tested[original])
         )
     s.log.emit("usage", s.step, **usage_payload(s.ledger))
     result = run_result(s, tests={p: r.mean for p, r in tested.items()})
@@ -119,4 +136,21 @@ def run_result(
         stopped=stopped,
         message=message,
         usage=usage_payload(s.ledger),
+        warm_start=warm_start_record(s, tests),
     )
+
+
+def warm_start_record(s: Session, tests: dict[str, float]) -> dict[str, Any] | None:
+    """The session's warm start with the test scores filled in; an induced prompt the run started
+    from takes its validation score from the start of the run."""
+    if s.warm is None:
+        return None
+    record = copy.deepcopy(s.warm)
+    for key in ("original", "induced"):
+        part = record.get(key)
+        if part is not None and part.get("test") is None:
+            part["test"] = tests.get(part["prompt"])
+    induced = record.get("induced")
+    if induced is not None and record.get("used") and s.book.start is not None:
+        induced["val"] = s.book.start.val
+    return record

@@ -18,13 +18,15 @@ from dlpo.engines.base import Engine
 from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
 from dlpo.evaluation import evaluate
+from dlpo.optim.feedback import FeedbackPolicy
 from dlpo.optim.presets import build_optimizer
 from dlpo.optim.variable import Prompt
-from dlpo.runs.checkpoint import save_checkpoint
+from dlpo.runs.checkpoint import load_checkpoint, save_checkpoint
 from dlpo.runs.events import EventCallback, EventLog, truncate_events
-from dlpo.runs.resume import load_for_resume
+from dlpo.runs.resume import check_config
 from dlpo.runs.run_dir import RunDir, default_run_dir
 from dlpo.tasks.base import Example, Task
+from dlpo.tasks.conventions import task_facts
 from dlpo.training.bookkeeping import Bookkeeping
 from dlpo.training.config import TrainConfig
 from dlpo.training.data import BatchSampler, acceptance_subset
@@ -55,6 +57,10 @@ class Session:
     resumed: bool = False
     owned: list[Engine] = field(default_factory=list)  # engines we built (closed at the end)
     created: bool = False  # this session made the run folder (a new run, not a resume)
+    # The feedback switch and the task conventions (from the train split, once per run).
+    feedback: FeedbackPolicy = field(default_factory=FeedbackPolicy)
+    # The warm start's record (`dlpo.optim.warm_start.WarmStart.to_dict`), None without one.
+    warm: dict[str, Any] | None = None
 
     def discard_if_unstarted(self) -> bool:
         """Remove the run folder this session created if nothing was checkpointed yet (an input
@@ -84,6 +90,7 @@ class Session:
                 "book": self.book.state_dict(),
                 "ledger": self.ledger.state_dict(),
                 "events": self.log.count,
+                "warm_start": self.warm,
             },
         )
 
@@ -98,6 +105,7 @@ class Session:
         self.prompt.text = state["prompt"]
         self.book.load_state_dict(state["book"])
         self.ledger.load_state_dict(state["ledger"])
+        self.warm = state.get("warm_start")
 
     async def score(self, prompt: str) -> float:
         """The acceptance-set score of `prompt` (used by score-based acceptance rules)."""
@@ -110,6 +118,35 @@ class Session:
             max_tokens=self.config.forward_max_tokens,
         )
         return result.mean
+
+    async def warm_start(self, original: str, *, use: bool = True) -> str:
+        """The prompt the run starts from: `original`, or with `warm_start="induce"` the induced
+        prompt (`dlpo.optim.warm_start`; run once, recorded in `warm`, the checkpoint and a
+        "warm_start" event). `use=False` (human baseline) records the induced prompt only."""
+        if self.config.warm_start != "induce":
+            return original
+        from dlpo.optim.warm_start import WarmStart, warm_start
+
+        if self.warm is None:
+            facts = (
+                self.feedback.task if self.feedback.task is not None else task_facts(self.task, self.train)
+            )
+            record = await warm_start(
+                forward=self.forward,
+                backward=self.backward,
+                task=self.task,
+                train=self.train,
+                val=self.val,
+                facts=facts,
+                original=original,
+                seed=self.config.seed,
+                forward_max_tokens=self.config.forward_max_tokens,
+                max_prompt_words=self.config.recipe.max_prompt_words,
+                use=use,
+            )
+            self.warm = record.to_dict()
+            self.log.emit("warm_start", 0, **self.warm)
+        return WarmStart.from_dict(self.warm).start
 
     async def aclose(self) -> None:
         self.log.close()
@@ -192,9 +229,10 @@ async def open_session(
     state = None
     if resume is not None:
         run = RunDir.open(resume)
-        if config is None:
-            config = TrainConfig.from_json(run.read_config())
-        state = load_for_resume(run, config.to_json())
+        saved = TrainConfig.from_json(run.read_config())  # an old config.json gains the run options
+        config = saved if config is None else config
+        check_config(saved.to_json(), config.to_json(), where=str(run.path))
+        state = load_checkpoint(run.checkpoint_path)
     elif config is None:
         raise ConfigError("fit needs a TrainConfig (or resume=<run dir>)")
     # Bad specs and tasks fail before a new run folder is created.
@@ -230,6 +268,7 @@ async def open_session(
         sampler=BatchSampler(len(train), config.batch_size, config.seed),
         owned=owned,
         created=resume is None,
+        feedback=FeedbackPolicy(config.feedback, task_facts(task, train)),
     )
     session.optimizer, session.schedulers = build_optimizer(
         config.recipe,
@@ -238,6 +277,7 @@ async def open_session(
         score_fn=session.score,
         seed=config.seed,
         planned_steps=planned_steps(config, len(train)),
+        update_format=config.update_format,
     )
     if state is not None:
         session.restore(state)
