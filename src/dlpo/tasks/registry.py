@@ -1,6 +1,6 @@
 """Task names -> tasks: `load_task(name, ...)` and `list_tasks()`.
 
-Names: `demo`, `gsm8k`, `gsm8k:textgrad`, `biggsm`, `mgsm`, `mgsm:<lang>[,<lang>]`,
+Names: `demo`, `tickets`, `gsm8k`, `gsm8k:textgrad`, `biggsm`, `mgsm`, `mgsm:<lang>[,<lang>]`,
 `bbh:<task>` (27 tasks; `bbh:<task>:textgrad` for TextGrad's split), `math`, `math500`.
 A path to a `.jsonl`/`.csv`/`.tsv` file (or `file:<path>`) loads a user task file; the file
 options (`input_col`, `target_col`, ...) pass through `**options`.
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlpo.errors import ConfigError, DataError
-from dlpo.tasks import bbh, biggsm, datadir, gsm8k, hub, math_tasks, mgsm
+from dlpo.tasks import bbh, biggsm, datadir, gsm8k, hub, math_tasks, mgsm, tickets
 from dlpo.tasks.base import Task
 from dlpo.tasks.demo import DEFAULT_SIZES, load_demo
 from dlpo.tasks.files import SUFFIXES, load_task_file
@@ -68,6 +68,7 @@ def _catalog() -> list[
     """(name, sizes, answer type, strict scorer, reference scorer, required files, hub id, source)."""
     rows = [
         ("demo", DEFAULT_SIZES, "numeric", "numeric", "reference:gsm8k", (), None, "generated (built in)"),
+        ("tickets", tickets.DEFAULT_SIZES, "label", "whole", None, (), None, "generated (built in)"),
         (
             "gsm8k",
             (50, 100, 400),
@@ -174,7 +175,7 @@ def _unknown(name: str) -> DataError:
         known = "BBH tasks: " + ", ".join(bbh.TASKS)
     else:
         known = (
-            f"known tasks: demo, gsm8k, gsm8k:textgrad, biggsm, mgsm, mgsm:<lang>[,<lang>] "
+            f"known tasks: demo, tickets, gsm8k, gsm8k:textgrad, biggsm, mgsm, mgsm:<lang>[,<lang>] "
             f"({', '.join(mgsm.LANGS)}), bbh:<task> (27, see `dlpo tasks`), math, math500; "
             f"or a .jsonl/.csv/.tsv task file"
         )
@@ -212,6 +213,8 @@ def load_task(
         raise ConfigError(f"task {name}: unknown option {min(options)!r}")
     if head == "demo" and not rest:
         return load_demo(seed=seed, scorer=scorer, split_sizes=split_sizes)
+    if head == "tickets" and not rest:
+        return tickets.load_tickets(seed=seed, scorer=scorer, split_sizes=split_sizes)
     if head == "gsm8k" and rest in ("", "dlpo", "textgrad"):
         return gsm8k.load_gsm8k(**common, variant=variant or rest or "dlpo")
     if head == "biggsm" and not rest:

@@ -16,6 +16,7 @@ from dlpo.tasks.scoring.exact import ExactScorer
 from dlpo.tasks.scoring.label import LabelScorer
 from dlpo.tasks.scoring.numeric import NumericScorer
 from dlpo.tasks.scoring.reference import ReferenceMathScorer, ReferenceNumericScorer
+from dlpo.tasks.scoring.whole import WholeReplyScorer
 
 _FACTORIES: dict[str, Callable[[], Scorer]] = {
     "numeric": NumericScorer,
@@ -25,6 +26,7 @@ _FACTORIES: dict[str, Callable[[], Scorer]] = {
     "exact-nospace": lambda: ExactScorer(name="exact-nospace", ignore_spaces=True),
     "exact-nocase": lambda: ExactScorer(name="exact-nocase", ignore_case=True),
     "math": MathScorer,
+    "whole": WholeReplyScorer,
     "reference:gsm8k": lambda: ReferenceNumericScorer("gsm8k"),
     "reference:mgsm": lambda: ReferenceNumericScorer("mgsm"),
     "reference:math": ReferenceMathScorer,
@@ -56,6 +58,7 @@ __all__ = [
     "NumericScorer",
     "ReferenceMathScorer",
     "ReferenceNumericScorer",
+    "WholeReplyScorer",
     "check_target",
     "make_scorer",
 ]
