@@ -216,7 +216,8 @@ def merge_with_flags(
             },
         )
     except ConfigError as exc:
-        raise ConfigError(f"{where}: recipe: {exc}") from None
+        text = str(exc) if str(exc).startswith("recipe:") else f"recipe: {exc}"
+        raise ConfigError(f"{where}: {text}") from None
     for nested in ("budget", "engine"):  # flag values win key by key
         merged = {**fv.pop(nested, {}), **values.get(nested, {})}
         if merged:

@@ -3,7 +3,7 @@ import random
 
 from optim_helpers import grad
 
-from dlpo.optim.base import StepOutcome, Technique, UpdateContext
+from dlpo.optim.base import StepOutcome, Technique, UpdateContext, section_order
 from dlpo.optim.request import build_update_message
 from dlpo.optim.sentences import sentence_diff, split_sentences
 from dlpo.optim.techniques import Contrastive, Dropout, LearningRate, Momentum, Regularization
@@ -189,7 +189,7 @@ def test_sections_in_reference_order_and_prompt_in_variable_tags():
         Momentum(history=["old fb"]),
         Contrastive(memory=[{"prompt": "A b c.", "score": 0.9}, {"prompt": "D e f.", "score": 0.1}]),
     ]
-    sections = [s for t in techs for s in t.sections(c)]
+    sections = [s for t in sorted(techs, key=section_order) for s in t.sections(c)]
     msg = build_update_message(PROMPT, "system prompt", "the feedback", sections)
     marks = [
         "<FEEDBACK>",

@@ -78,3 +78,14 @@ def test_compare_two_runs(tmp_path):
         assert f"| {run.name} | sums | " in md and f"{100 * best['test']:.1f}%" in md
         assert f"<td>{run.name}</td>" in html
     assert "| a | sums | dlpo | 1 | 4 |" in md and "| b | sums | tgd | 2 | 3 |" in md
+
+
+def test_report_shows_what_each_technique_did(tmp_path):
+    run = scripted_run(tmp_path / "run")
+    activity = json.loads((run / "result.json").read_text()).get("activity", {})
+    html_path, md_path = write_report(run)
+    html, md = html_path.read_text(), md_path.read_text()
+    assert {"tsa", "tcl", "tregu", "tlr", "tlrd"} <= set(activity)  # the dlpo preset's techniques
+    assert "<h2>What each technique did</h2>" in html and "## What each technique did" in md
+    for name in activity:
+        assert f"<td>{name}</td>" in html and f"| {name} |" in md

@@ -94,8 +94,25 @@ class StepOutcome:
     reason: str = ""
 
 
+DEFAULT_ORDER = 100  # where a technique without its own order goes: after the built-in ones
+
+
 @runtime_checkable
 class Technique(Protocol):
+    """One technique of the update step. A new technique is one object with these members; nothing
+    else in dlpo needs to know its name.
+
+    * `sections(ctx)`: blocks to add to the update request; they are placed by `section_order`
+      (lower first; the built-ins use 10-50, so a technique without one goes last).
+    * `check(ctx, candidate)`: verify or repair a candidate; checks run by `check_order` (repairs
+      before measurements: TDO 10, TLR 20).
+    * `observe(outcome)`: learn from the step's outcome (accepted or not, scores).
+    * `state_dict()` / `load_state_dict()`: everything needed to resume.
+    * `activity()` (optional): cumulative counts of what it did, reported per run so that a
+      technique that never acted shows it.
+    * `needs_scores` (optional): the candidate must be scored on the acceptance set.
+    """
+
     name: str
 
     def sections(self, ctx: UpdateContext) -> list[RequestSection]: ...
@@ -107,6 +124,29 @@ class Technique(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+def section_order(technique: object) -> int:
+    return int(getattr(technique, "section_order", DEFAULT_ORDER))
+
+
+def check_order(technique: object) -> int:
+    return int(getattr(technique, "check_order", DEFAULT_ORDER))
+
+
+def activity_of(component: object) -> dict[str, int]:
+    """A technique's, acceptance rule's or schedule's activity counts ({} when it keeps none)."""
+    get = getattr(component, "activity", None)
+    return dict(get()) if callable(get) else {}
+
+
+# Counts that record what happened without the technique changing anything.
+PASSIVE_COUNTS = frozenset({"not_worse", "stored", "edits_measured"})
+
+
+def acted(counts: dict[str, int]) -> bool:
+    """Whether a technique did anything (a count other than the passive ones is positive)."""
+    return any(v > 0 for k, v in counts.items() if k not in PASSIVE_COUNTS)
 
 
 @dataclass(frozen=True)

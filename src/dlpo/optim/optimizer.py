@@ -30,12 +30,22 @@ from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
 from dlpo.optim import fallback
 from dlpo.optim.acceptance import AlwaysAccept
-from dlpo.optim.base import AcceptanceRule, Decision, Gradient, StepOutcome, Technique, UpdateContext
+from dlpo.optim.base import (
+    AcceptanceRule,
+    Decision,
+    Gradient,
+    StepOutcome,
+    Technique,
+    UpdateContext,
+    activity_of,
+    check_order,
+    section_order,
+)
 from dlpo.optim.facts import echoes
 from dlpo.optim.masking import leaked_values
 from dlpo.optim.parsing import parse_reply, reask_hint, reject_reason
 from dlpo.optim.report import StepReport
-from dlpo.optim.request import SECTION_ORDER, build_update_message, update_request, with_reminder
+from dlpo.optim.request import build_update_message, update_request, with_reminder
 from dlpo.optim.sentences import sentence_diff, split_sentences, text_stats
 from dlpo.optim.structured import (
     JSON_SYSTEM,
@@ -48,10 +58,9 @@ from dlpo.optim.structured import (
 from dlpo.optim.variable import Prompt
 from dlpo.runs.checkpoint import rng_state_from_json, rng_state_to_json
 
-__all__ = ["CHECK_ORDER", "ScoreFn", "StepReport", "TextualGradientDescent"]
+__all__ = ["ScoreFn", "StepReport", "TextualGradientDescent"]
 
 ScoreFn = Callable[[str], Awaitable[float]]
-CHECK_ORDER = ("tdo", "tlr")  # repairs first (TDO restores), then the edit budget is measured
 REMEMBER_REJECTED = 16
 ALREADY_REJECTED = "already rejected: the same prompt was proposed at an earlier step and turned down"
 UpdateFormat = Literal["tags", "json"]
@@ -76,11 +85,9 @@ def _normalized(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def _by_order(techniques: Sequence[Technique], order: Sequence[str]) -> list[Technique]:
-    def rank(t: Technique) -> int:
-        return order.index(t.name) if t.name in order else len(order)
-
-    return sorted(techniques, key=rank)
+def _by_order(techniques: Sequence[Technique], order: Callable[[object], int]) -> list[Technique]:
+    """Techniques sorted by their own order (stable: equal orders keep the given order)."""
+    return sorted(techniques, key=order)
 
 
 class TextualGradientDescent:
@@ -248,7 +255,7 @@ class TextualGradientDescent:
         metrics: dict[str, Any] = {}
         violations: dict[str, int] = {}
         reask, by = None, ""
-        for tech in _by_order(self.techniques, CHECK_ORDER):
+        for tech in _by_order(self.techniques, check_order):  # repairs first, then measurements
             result = tech.check(ctx, candidate)
             candidate = result.candidate
             metrics.update(result.metrics)
@@ -265,7 +272,7 @@ class TextualGradientDescent:
             raise RuntimeError("step() needs prompt.grad: call `await loss.backward(client)` first")
         current = self.prompt.text
         ctx = UpdateContext(step=self.step_count, prompt=current, gradient=grad, rng=self.rng, lr=self.lr)
-        sections = [s for t in _by_order(self.techniques, SECTION_ORDER) for s in t.sections(ctx)]
+        sections = [s for t in _by_order(self.techniques, section_order) for s in t.sections(ctx)]
         ask = self._request(ctx, grad, sections)
         message = ask.message
         replies: list[str] = []
@@ -428,6 +435,14 @@ class TextualGradientDescent:
         )
         metrics.update({f"prompt_{k}": v for k, v in text_stats(self.prompt.text).items()})
         return StepReport(ctx.step, outcome, decision, message, replies, metrics, failed=final is None)
+
+    def activity(self) -> dict[str, dict[str, int]]:
+        """What each technique and the acceptance rule did so far, by technique id."""
+        out = {t.name: activity_of(t) for t in self.techniques}
+        rule = activity_of(self.acceptance)
+        if rule:
+            out[getattr(self.acceptance, "technique", self.acceptance.name)] = rule
+        return out
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -13,7 +13,10 @@ Defaults (paper.md §3/§4; reference values where the code has them): lr 4 (TLR
 TLRD simulation), linear decay of 1 per accepted step with floor 1, dropout 0.3 (suggested
 0.2-0.5), momentum window 3, contrastive gap 0.15, TRegu warm-up 16 remembered prompts (scaled
 down to ceil(planned steps / 4) for shorter runs, so it acts in every run), TSA
-T0 = 64, decay 2, hard margin 0.3, prompt cap 300 words.
+hard margin 0.3, prompt cap 300 words. TSA's temperature defaults to a schedule scaled to the planned
+run (`t0="auto"`: a 0.1 score drop accepted with p 0.8 at the first step, 0.05 at the last); the
+reference's T0 = 64, decay 2 per accepted step (`t0=64`) accepts anything within the hard margin
+for the first ~6 accepted steps, i.e. the whole of a short run.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     ValidationError,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -83,7 +87,9 @@ class Recipe(BaseModel):
     contrastive_gap: float = Field(0.15, ge=0.0, le=1.0)
     regularization_warmup: int = Field(16, ge=0)
     regularization_warmup_steps: int | None = Field(None, ge=0)
-    t0: float = Field(64.0, gt=0.0)
+    # "auto": TSA's temperature scaled to the planned run (acceptance.auto_schedule); a number: the
+    # reference schedule T = t0 / t_decay ** accepted steps (the reference uses 64 and 2)
+    t0: float | Literal["auto"] = "auto"
     t_decay: float = Field(2.0, ge=1.0)
     hard_margin: float = Field(0.3, ge=0.0, le=1.0)
     max_prompt_words: int = Field(300, ge=10)
@@ -101,6 +107,13 @@ class Recipe(BaseModel):
             if key in data and getattr(self, key) == type(self).model_fields[key].default:
                 del data[key]
         return data
+
+    @field_validator("t0")
+    @classmethod
+    def _t0(cls, value: float | str) -> float | str:
+        if value != "auto" and not float(value) > 0:
+            raise ValueError("must be 'auto' or greater than 0")
+        return value
 
     @model_validator(mode="after")
     def _resolve(self) -> Recipe:
@@ -215,8 +228,10 @@ def build_techniques(recipe: Recipe, planned_steps: int | None = None) -> list[T
     return out
 
 
-def build_acceptance(recipe: Recipe) -> AcceptanceRule:
+def build_acceptance(recipe: Recipe, planned_steps: int | None = None) -> AcceptanceRule:
     if recipe.acceptance == "annealing":
+        if recipe.t0 == "auto":
+            return SimulatedAnnealing.scaled_to_run(planned_steps or 8, hard_margin=recipe.hard_margin)
         return SimulatedAnnealing(t0=recipe.t0, decay=recipe.t_decay, hard_margin=recipe.hard_margin)
     if recipe.acceptance == "greedy":
         return Greedy()
@@ -239,7 +254,7 @@ def build_optimizer(
         prompt,
         client,
         techniques=build_techniques(recipe, planned_steps),
-        acceptance=build_acceptance(recipe),
+        acceptance=build_acceptance(recipe, planned_steps),
         score_fn=score_fn,
         lr=recipe.lr if recipe.uses_tlr else None,
         seed=seed,

@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dlpo.engines.base import ChatRequest
-from dlpo.optim.base import RequestSection
+from dlpo.optim.base import DEFAULT_ORDER, RequestSection
 
 OPTIMIZER_SYSTEM = (
     "You write system prompts for a language model. Reply with only the complete new system prompt between "
     "<IMPROVED_VARIABLE> and </IMPROVED_VARIABLE>."
 )
 
-SECTION_ORDER = ("tcl", "tmnt", "tdo", "tregu", "tlr")
 
 FORMAT_INSTRUCTION = (
     "Write the new system prompt: the current prompt with the suggested instructions worked in, and changed "
@@ -30,11 +29,13 @@ FORMAT_INSTRUCTION = (
 )
 
 
-def order_sections(sections: Sequence[RequestSection]) -> list[RequestSection]:
-    """Sort sections into the reference order (stable; unknown techniques go last)."""
+def order_sections(sections: Sequence[RequestSection], orders: dict[str, int] | None = None) -> list[RequestSection]:
+    """Sort sections by their technique's `section_order` (stable; a technique with no known order
+    goes last). `orders` maps technique name -> order (the optimizer passes its techniques')."""
+    orders = orders or {}
 
     def rank(s: RequestSection) -> int:
-        return SECTION_ORDER.index(s.technique) if s.technique in SECTION_ORDER else len(SECTION_ORDER)
+        return orders.get(s.technique, DEFAULT_ORDER)
 
     return sorted(sections, key=rank)
 
@@ -64,7 +65,7 @@ def build_update_message(
             f"<FEEDBACK>\n{feedback.strip()}\n</FEEDBACK>"
         ),
     ]
-    blocks.extend(render_section(s) for s in order_sections(sections))
+    blocks.extend(render_section(s) for s in sections)  # in the order given (the optimizer orders them)
     blocks.append(f"The current prompt:\n<VARIABLE>\n{prompt.strip() or '(empty)'}\n</VARIABLE>")
     blocks.append(format_instruction)
     return "\n\n".join(b for b in blocks if b)

@@ -96,19 +96,34 @@ class LRScheduler:
         self.schedule = schedule
         self.on = on
         self.last_t = 0
+        self.changes = 0  # steps after which the schedule moved the learning rate (TLRD acting)
         self.optimizer.lr = self.schedule(0)
 
     def _t(self) -> int:
         return self.optimizer.accepted_count if self.on == "accepted" else self.optimizer.step_count
 
+    technique = "tlrd"
+
     def step(self, report: StepReport | None = None) -> float:
+        before = self.optimizer.lr
         self.last_t = self._t()
         self.optimizer.lr = self.schedule(self.last_t)
+        if self.optimizer.lr != before:
+            self.changes += 1
         return self.optimizer.lr
 
+    def activity(self) -> dict[str, int]:
+        return {"lr_changes": self.changes}
+
     def state_dict(self) -> dict[str, Any]:
-        return {"on": self.on, "last_t": self.last_t, "schedule": schedule_to_dict(self.schedule)}
+        return {
+            "on": self.on,
+            "last_t": self.last_t,
+            "schedule": schedule_to_dict(self.schedule),
+            "changes": self.changes,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.last_t = int(state.get("last_t", 0))
+        self.changes = int(state.get("changes", 0))
         self.optimizer.lr = self.schedule(self.last_t)

@@ -98,7 +98,23 @@ def run_context(run: RunData) -> dict[str, Any]:
         "status": status,
         "status_class": status_class,
         "version": dlpo_version(),
+        "activity": activity_rows(run),
     }
+
+
+def activity_rows(run: RunData) -> list[dict[str, Any]]:
+    """One row per technique: what it did over the run, and whether it acted at all."""
+    from dlpo.optim.base import acted
+
+    saved = (run.result or {}).get("activity") or {}
+    return [
+        {
+            "technique": name,
+            "acted": acted(counts),
+            "counts": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()),
+        }
+        for name, counts in saved.items()
+    ]
 
 
 def render_run_html(run: RunData) -> str:

@@ -43,6 +43,18 @@ def run_summary_md(run: RunData) -> str:
         lines.append(
             f"| {r['which']} | {r['step']} | {fmt_pct(r['val'])} | {fmt_pct(r['test'])} | {r['words']} |"
         )
+    if ctx["activity"]:
+        lines += [
+            "",
+            "## What each technique did",
+            "",
+            "| technique | acted | counts over the run |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {a['technique']} | {'yes' if a['acted'] else 'never'} | {a['counts']} |"
+            for a in ctx["activity"]
+        ]
     lines += [
         "",
         f"## Best prompt (step {ctx['best_step']})",

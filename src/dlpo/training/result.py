@@ -39,6 +39,9 @@ class FitResult:
     # {"original": {prompt, val, test}, "induced": {prompt, val, test} | None, "used", "reason",
     # "examples"} (`dlpo.optim.warm_start.WarmStart`); None without a warm start.
     warm_start: dict[str, Any] | None = None
+    # per technique id, what it did over the run (`TextualGradientDescent.activity()`, TLRD's
+    # schedule): e.g. {"tsa": {"hard_rejects": 1, ...}, "tlrd": {"lr_changes": 3}}
+    activity: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def best_prompt(self) -> str:
@@ -57,6 +60,7 @@ class FitResult:
             message=d.get("message", ""),
             usage=d.get("usage", {}),
             warm_start=d.get("warm_start"),
+            activity=d.get("activity", {}),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,6 +74,7 @@ class FitResult:
             "last": vars(self.last),
             "usage": self.usage,
             **({"warm_start": self.warm_start} if self.warm_start is not None else {}),
+            **({"activity": self.activity} if self.activity else {}),
         }
 
 
@@ -137,7 +142,21 @@ def run_result(
         message=message,
         usage=usage_payload(s.ledger),
         warm_start=warm_start_record(s, tests),
+        activity=technique_activity(s),
     )
+
+
+def technique_activity(s: Session) -> dict[str, dict[str, int]]:
+    """What each technique, the acceptance rule and the schedules did (empty for other methods)."""
+    from dlpo.optim.base import activity_of
+
+    get = getattr(s.optimizer, "activity", None)
+    out: dict[str, dict[str, int]] = dict(get()) if callable(get) else {}
+    for scheduler in s.schedulers:
+        counts = activity_of(scheduler)
+        if counts:
+            out[getattr(scheduler, "technique", type(scheduler).__name__)] = counts
+    return out
 
 
 def warm_start_record(s: Session, tests: dict[str, float]) -> dict[str, Any] | None:

@@ -20,7 +20,9 @@ from dlpo.optim.sentences import normalize
 class Contrastive:
     gap: float = 0.15
     memory: list[dict[str, Any]] = field(default_factory=list)  # [{"prompt": str, "score": float}]
+    counters: dict[str, int] = field(default_factory=lambda: {"best_shown": 0, "worst_shown": 0})
     name: str = "tcl"
+    section_order: int = 10  # where its request section goes (see optim.base.Technique)
     needs_scores: bool = True
 
     def remember(self, prompt: str, score: float) -> None:
@@ -30,6 +32,10 @@ class Contrastive:
                 entry["score"] = score
                 return
         self.memory.append({"prompt": prompt, "score": score})
+
+    def activity(self) -> dict[str, int]:
+        """Update requests that showed the best prompt, and the worst one (gap reached)."""
+        return dict(self.counters)
 
     def ranked(self) -> list[dict[str, Any]]:
         """Best first; among equal scores the earlier entry first."""
@@ -41,7 +47,9 @@ class Contrastive:
             return []
         ranked = self.ranked()
         best, worst = ranked[0], ranked[-1]
+        self.counters["best_shown"] += 1
         if best["score"] - worst["score"] >= self.gap:
+            self.counters["worst_shown"] += 1
             return [
                 RequestSection(
                     tag="BETTER_VAR",
@@ -80,8 +88,10 @@ class Contrastive:
             self.remember(outcome.candidate, outcome.score_candidate)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"gap": self.gap, "memory": [dict(e) for e in self.memory]}
+        return {"gap": self.gap, "memory": [dict(e) for e in self.memory], "activity": dict(self.counters)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.gap = float(state.get("gap", self.gap))
         self.memory = [{"prompt": e["prompt"], "score": float(e["score"])} for e in state.get("memory", [])]
+        saved = state.get("activity") or {}
+        self.counters = {k: int(saved.get(k, 0)) for k in ("best_shown", "worst_shown")}

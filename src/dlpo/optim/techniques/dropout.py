@@ -40,6 +40,8 @@ def _counts(saved: dict[str, Any] | None = None) -> dict[str, int]:
 class Dropout:
     p: float = 0.3
     name: str = "tdo"
+    section_order: int = 30  # where its request section goes (see optim.base.Technique)
+    check_order: int = 10
     needs_scores: bool = False
     counters: dict[str, int] = field(default_factory=_counts, init=False, repr=False)
 

@@ -67,6 +67,8 @@ class LearningRate:
     bold_above: int | None = None
     bold_min_memory: int = 4
     name: str = "tlr"
+    section_order: int = 50  # where its request section goes (see optim.base.Technique)
+    check_order: int = 20
     needs_scores: bool = False
     exact: InitVar[bool | None] = None
     counters: dict[str, int] = field(default_factory=_counts, init=False, repr=False)

@@ -51,6 +51,7 @@ class Momentum:
     # the optimizer step of each history entry (None: unknown, e.g. an older checkpoint)
     steps: list[int | None] = field(default_factory=list)
     name: str = "tmnt"
+    section_order: int = 20  # where its request section goes (see optim.base.Technique)
     needs_scores: bool = False
     counters: dict[str, int] = field(default_factory=_counts, init=False, repr=False)
 

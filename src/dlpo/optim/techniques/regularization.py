@@ -45,6 +45,7 @@ class Regularization:
     seen: list[str] = field(default_factory=list)  # digests of distinct prompts
     steps: int = 0
     name: str = "tregu"
+    section_order: int = 40  # where its request section goes (see optim.base.Technique)
     needs_scores: bool = False
     planned_steps: int | None = None  # the run's planned optimizer steps, when known
     counters: dict[str, int] = field(default_factory=_counts, init=False, repr=False)
