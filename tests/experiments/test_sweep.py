@@ -64,8 +64,8 @@ def _no_wall(md):
     out = []
     for line in md.splitlines():
         cells = line.split("|")
-        if len(cells) == 15:  # the results table: drop "calls made", "$" and "wall s"
-            cells = cells[:9] + cells[10:12]
+        if len(cells) == 16:  # the results table: drop "calls made", "$" and "wall s"
+            cells = cells[:10] + cells[11:13]
         out.append("|".join(cells))
     return out
 

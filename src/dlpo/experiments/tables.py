@@ -63,9 +63,28 @@ def result_rows(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> list[
                 "usd": sum(r["usd"] for r in rs) / n,
                 "wall_s": sum(r["wall_s"] for r in rs) / n,
                 "stopped": sum(r["status"] != "ok" for r in rs),
+                "never_acted": never_acted(rs),
             }
         )
     return out
+
+
+def never_acted(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Technique -> number of trials in which it never acted (only techniques that failed to act
+    in at least one trial): an ablation row whose technique did nothing is not an ablation."""
+    from dlpo.optim.base import acted
+
+    out: dict[str, int] = {}
+    for r in rows:
+        for name, counts in (r.get("activity") or {}).items():
+            if not acted(counts):
+                out[name] = out.get(name, 0) + 1
+    return out
+
+
+def _flag(r: dict[str, Any]) -> str:
+    idle = r.get("never_acted") or {}
+    return ", ".join(f"{k} ({v}/{r['n']})" for k, v in sorted(idle.items())) or "-"
 
 
 def _pairs(by_method: dict[str, list[dict[str, Any]]], a: str, b: str) -> list[tuple[dict, dict]]:
@@ -131,15 +150,15 @@ def markdown(results: Sequence[dict[str, Any]], pairs: Sequence[dict[str, Any]],
     lines += [
         (
             "| task | engine | method | n | best-val prompt test (mean ± std) | last prompt test | start test "
-            "| per-seed (best) | calls made | calls alone | tokens alone | $ | wall s |"
+            "| per-seed (best) | never acted | calls made | calls alone | tokens alone | $ | wall s |"
         ),
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['task']} | {r['engine']} | {r['method']} | {r['n']} | {_f(r['best_test_mean'])} ± {_f(r['best_test_std'])} "
             f"| {_f(r['last_test_mean'])} ± {_f(r['last_test_std'])} | {_f(r['start_test_mean'])} "
-            f"| {', '.join(_f(v) for v in r['best_test_per_seed'])} | {r['calls']:.0f} "
+            f"| {', '.join(_f(v) for v in r['best_test_per_seed'])} | {_flag(r)} | {r['calls']:.0f} "
             f"| {r.get('calls_alone', r['calls']):.0f} | {r.get('tokens_alone', r['tokens']):.0f} "
             f"| {r['usd']:.4f} | {r['wall_s']:.0f} |"
         )

@@ -127,4 +127,5 @@ def summarize(trial: Trial, path: str | Path) -> dict[str, Any]:
         ),
         "usd": total.get("usd", 0.0),
         "wall_s": round(events[-1]["t"] - events[0]["t"], 1) if len(events) > 1 else 0.0,
+        "activity": result.get("activity", {}),
     }
