@@ -33,6 +33,8 @@ VARIANTS: dict[str, dict] = {
     "norepack": {"extra": ("--no-repack",)},
     "t1": {"threads": 1},
     "nowarmup": {"extra": ("--no-warmup",)},
+    "fa": {"extra": ("--flash-attn", "on")},
+    "kvq8": {"extra": ("--flash-attn", "on", "--cache-type-k", "q8_0", "--cache-type-v", "q8_0")},
 }
 
 
