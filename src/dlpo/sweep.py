@@ -58,6 +58,7 @@ def sweep(
         address=address,
         on_done=on_done,
         share_cache=spec.runner.share_cache,
+        results=spec.results,
     )
     methods = [m.name for m in spec.methods]
     results = result_rows(outcome.rows, methods)

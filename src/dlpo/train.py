@@ -33,7 +33,7 @@ from dlpo.training.records import (
     run_options,
     usage_payload,
 )
-from dlpo.training.result import FitResult, PromptScore, finish_run, run_result
+from dlpo.training.result import FitResult, PromptScore, end_on_budget, finish_run, run_result
 from dlpo.training.session import Session, open_session
 
 SKIPPED_REASON = "skipped: every answer of the batch was correct (no backward or optimizer call)"
@@ -98,10 +98,7 @@ async def afit(
                     return run_result(s, stopped="requested", message=f"stopped after step {s.step}")
             return await finish_run(s)
         except BudgetExceeded as exc:
-            s.log.emit("stopped", s.step, reason="budget", message=str(exc), **usage_payload(s.ledger))
-            result = run_result(s, stopped="budget", message=str(exc))
-            s.run.write_result(result.to_dict())
-            return result
+            return await end_on_budget(s, exc)
     except DlpoError as exc:
         input_error = exc.exit_code == 2  # e.g. a bad API key or unknown model on the first call
         raise

@@ -151,3 +151,15 @@ def test_trials_share_answers_and_their_tables_equal_a_trial_by_trial_sweep(task
     assert min(u["shared_hits"] for u in test_usage) == 0  # the first trial to test it
     assert sum(u["shared_hits"] for u in test_usage) >= 3 * n_test  # the other three did not pay
     assert len(ResponseCache(tmp_path / "shared" / "shared-cache.sqlite")) == made
+
+
+def test_committed_results_carry_a_sweep_to_another_machine(task_file, tmp_path):
+    """Finished trials' rows kept under `results:` are not run again, even without the sweep folder
+    (what a later session or another machine has after a clone)."""
+    spec = _spec(task_file, methods=["tgd"], results=str(tmp_path / "results"))
+    first = sweep(spec, tmp_path / "here")
+    rows = sorted((tmp_path / "results").glob("*.json"))
+    assert len(rows) == 2 and all(json.loads(p.read_text())["curve"] for p in rows)
+    elsewhere = sweep(spec, tmp_path / "elsewhere")  # a new sweep folder: no run folders, no caches
+    assert elsewhere.ran == [] and not (tmp_path / "elsewhere" / "trials").exists()
+    assert _stable(elsewhere) == _stable(first)

@@ -29,7 +29,7 @@ from dlpo.runs.events import EventCallback
 from dlpo.tasks.base import Task
 from dlpo.training.config import TrainConfig
 from dlpo.training.records import eval_payload, run_options, usage_payload
-from dlpo.training.result import finish_run, run_result
+from dlpo.training.result import end_on_budget, finish_run, run_result
 from dlpo.training.session import Session, open_session
 
 DEFAULT_ROUNDS = 6  # the paper's search depth
@@ -121,10 +121,7 @@ async def afit_apo(
                     return run_result(s, stopped="requested", message=f"stopped after round {s.step}")
             return await finish_run(s)
         except BudgetExceeded as exc:
-            s.log.emit("stopped", s.step, reason="budget", message=str(exc), **usage_payload(s.ledger))
-            result = run_result(s, stopped="budget", message=str(exc))
-            s.run.write_result(result.to_dict())
-            return result
+            return await end_on_budget(s, exc)
     finally:
         await s.aclose()
 

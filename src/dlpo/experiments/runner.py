@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from dlpo.experiments.trials import Trial, is_finished, summarize, trial_dir
+from dlpo.experiments.trials import Trial, is_finished, save_row, saved_row, summarize, trial_dir
 
 Mode = Literal["serial", "pool", "ray"]
 
@@ -31,9 +31,22 @@ Mode = Literal["serial", "pool", "ray"]
 SHARED_CACHE = "shared-cache.sqlite"
 
 
-def run_trial(trial: Trial, sweep_dir: str, share_cache: bool = True) -> dict[str, Any]:
+def run_trial(
+    trial: Trial, sweep_dir: str, share_cache: bool = True, results: str | None = None
+) -> dict[str, Any]:
     """Run (or just summarise, when finished) one trial; returns its summary row. `share_cache`
-    puts the sweep's shared response cache in front of the trial's engines."""
+    puts the sweep's shared response cache in front of the trial's engines; a trial whose row is
+    kept under `results` is not run at all, and a finished trial's row is saved there."""
+    kept = saved_row(results, trial)
+    if kept is not None:
+        return kept
+    row = _run_trial(trial, sweep_dir, share_cache)
+    if results is not None:
+        save_row(results, row)
+    return row
+
+
+def _run_trial(trial: Trial, sweep_dir: str, share_cache: bool) -> dict[str, Any]:
     from dlpo.cache import ResponseCache
     from dlpo.engines.base import run_sync
     from dlpo.engines.shared_cache import SharedCacheEngine
@@ -107,9 +120,13 @@ def run_trials(
     address: str | None = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
     share_cache: bool = True,
+    results: str | Path | None = None,
 ) -> SweepOutcome:
     sweep = str(Path(sweep_dir).resolve())
-    out = SweepOutcome(ran=[t.id for t in trials if not is_finished(trial_dir(sweep, t))])
+    kept = None if results is None else str(Path(results).resolve())
+    out = SweepOutcome(
+        ran=[t.id for t in trials if not is_finished(trial_dir(sweep, t)) and saved_row(kept, t) is None]
+    )
     submit = _submitter(mode, workers, num_cpus, num_gpus, address)
     pending = list(trials)
     results: dict[str, dict[str, Any]] = {}
@@ -118,7 +135,7 @@ def run_trials(
         for attempt in range(retries + 1):
             if not pending:
                 break
-            done = submit.map(pending, sweep, share_cache)
+            done = submit.map(pending, sweep, share_cache, kept)
             again = []
             for trial, (row, exc) in zip(pending, done):
                 if exc is None:
@@ -138,11 +155,13 @@ def run_trials(
 
 
 class _Serial:
-    def map(self, trials: Sequence[Trial], sweep: str, share: bool) -> list[tuple[Any, BaseException | None]]:
+    def map(
+        self, trials: Sequence[Trial], sweep: str, share: bool, kept: str | None
+    ) -> list[tuple[Any, BaseException | None]]:
         out = []
         for t in trials:
             try:
-                out.append((run_trial(t, sweep, share), None))
+                out.append((run_trial(t, sweep, share, kept), None))
             except Exception as exc:  # noqa: BLE001 - a failed trial is data, reported and retried
                 out.append((None, exc))
         return out
@@ -155,8 +174,10 @@ class _Pool:
     def __init__(self, workers: int) -> None:
         self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers)
 
-    def map(self, trials: Sequence[Trial], sweep: str, share: bool) -> list[tuple[Any, BaseException | None]]:
-        futures = [self.pool.submit(run_trial, t, sweep, share) for t in trials]
+    def map(
+        self, trials: Sequence[Trial], sweep: str, share: bool, kept: str | None
+    ) -> list[tuple[Any, BaseException | None]]:
+        futures = [self.pool.submit(run_trial, t, sweep, share, kept) for t in trials]
         out = []
         for f in futures:
             try:
@@ -182,8 +203,10 @@ class _Ray:
                 ray.init(num_cpus=max(workers, 1), include_dashboard=False)
         self.remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)(run_trial)
 
-    def map(self, trials: Sequence[Trial], sweep: str, share: bool) -> list[tuple[Any, BaseException | None]]:
-        refs = [self.remote.remote(t, sweep, share) for t in trials]
+    def map(
+        self, trials: Sequence[Trial], sweep: str, share: bool, kept: str | None
+    ) -> list[tuple[Any, BaseException | None]]:
+        refs = [self.remote.remote(t, sweep, share, kept) for t in trials]
         out = []
         for ref in refs:
             try:

@@ -111,6 +111,9 @@ class ExperimentSpec(BaseModel):
     train: dict[str, Any] = Field(default_factory=dict)
     compare: list[tuple[str, str]] | None = None
     transfer: TransferSpec | None = None
+    # Where each finished trial's summary row is kept (a folder committed to the repository): a trial
+    # whose row is there is not run again, on any machine, so a sweep can go on across days.
+    results: str | None = None
     bootstrap_samples: int = Field(2000, ge=100)
     stats_seed: int = 0
     runner: RunnerSpec = Field(default_factory=RunnerSpec)

@@ -69,6 +69,65 @@ def result_rows(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> list[
     return out
 
 
+def robustness_rows(rows: Sequence[dict[str, Any]], methods: Sequence[str]) -> list[dict[str, Any]]:
+    """Per (task, engine, method) over seeds: the test gain of the chosen (best-validation) prompt
+    over the starting prompt — mean, std, the worst seed's — the share of seeds whose chosen prompt
+    tests worse than the start, and the largest drop of validation accuracy from one step to the
+    next (how far one update set the run back)."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["task"], r["engine"], r["method"]), []).append(r)
+    out = []
+    for (task, engine, method), rs in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[0][1], _order(methods, kv[0][2]))
+    ):
+        gains = [
+            r["best_test"] - r["start_test"]
+            for r in rs
+            if r.get("best_test") is not None and r.get("start_test") is not None
+        ]
+        if not gains:
+            continue
+        drops = []
+        for r in rs:
+            vals = [v for _, v in r.get("curve") or []]
+            drops.append(max([a - b for a, b in itertools.pairwise(vals)] + [0.0]))
+        m, sd = mean_std(gains)
+        out.append(
+            {
+                "task": task,
+                "engine": engine,
+                "method": method,
+                "n": len(gains),
+                "gain_mean": m,
+                "gain_std": sd,
+                "worst_gain": min(gains),
+                "worse_share": sum(g < 0 for g in gains) / len(gains),
+                "max_val_drop": max(drops) if drops else 0.0,
+            }
+        )
+    return out
+
+
+def _order(methods: Sequence[str], method: str) -> int:
+    return methods.index(method) if method in methods else len(methods)
+
+
+def robustness_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "Robustness over seeds (test gain of the best-validation prompt over the starting prompt):",
+        "",
+        "| task | engine | method | seeds | gain mean ± std | worst seed | seeds worse than start | largest 1-step val drop |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['task']} | {r['engine']} | {r['method']} | {r['n']} | {r['gain_mean']:+.3f} ± {_f(r['gain_std'])} "
+            f"| {r['worst_gain']:+.3f} | {r['worse_share']:.0%} | {r['max_val_drop']:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def never_acted(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Technique -> number of trials in which it never acted (only techniques that failed to act
     in at least one trial): an ablation row whose technique did nothing is not an ablation."""
@@ -218,12 +277,27 @@ def write_tables(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"md": out / "results.md", "csv": out / "results.csv", "json": out / "results.json"}
-    paths["md"].write_text(markdown(results, pairs, title), encoding="utf-8")
+    methods = list(dict.fromkeys(r["method"] for r in results))
+    robust = robustness_rows(trials, methods)
+    text = markdown(results, pairs, title) + ("\n" + robustness_markdown(robust) if robust else "")
+    for task in dict.fromkeys(t["task"] for t in trials if t.get("curve")):
+        from dlpo.report.cost_curves import curves_figure
+
+        name = "curves-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in task) + ".png"
+        paths[f"curves:{task}"] = curves_figure(trials, task, out / name)
+        text += f"\n![validation accuracy vs tokens, {task}]({name})\n"
+    paths["md"].write_text(text, encoding="utf-8")
     paths["csv"].write_text(to_csv(results), encoding="utf-8")
     slim = [{k: v for k, v in t.items() if k != "test_scores"} for t in trials]
     paths["json"].write_text(
         json.dumps(
-            {"results": results, "pairs": pairs, "trials": slim, "failures": list(failures)},
+            {
+                "results": results,
+                "pairs": pairs,
+                "robustness": robust,
+                "trials": slim,
+                "failures": list(failures),
+            },
             indent=2,
             sort_keys=True,
         ),

@@ -128,4 +128,41 @@ def summarize(trial: Trial, path: str | Path) -> dict[str, Any]:
         "usd": total.get("usd", 0.0),
         "wall_s": round(events[-1]["t"] - events[0]["t"], 1) if len(events) > 1 else 0.0,
         "activity": result.get("activity", {}),
+        "curve": cost_curve(events),
     }
+
+
+def cost_curve(events: list[dict[str, Any]]) -> list[list[float]]:
+    """[[tokens spent so far (alone), validation score], ...]: each validation of the run's current
+    prompt with what the run had spent when it was logged (the usage event that follows it)."""
+    out, pending = [], None
+    for e in events:
+        if e["type"] == "validation":
+            pending = e["score"]
+        elif e["type"] == "usage" and pending is not None:
+            total = e.get("total", {})
+            spent = total.get(
+                "tokens_alone", total.get("prompt_tokens", 0) + total.get("completion_tokens", 0)
+            )
+            test = e.get("roles", {}).get("test") or {}
+            spent -= test.get("tokens_alone", test.get("prompt_tokens", 0) + test.get("completion_tokens", 0))
+            out.append([spent, pending])
+            pending = None
+    return out
+
+
+def saved_row(results_dir: str | Path | None, trial: Trial) -> dict[str, Any] | None:
+    """A finished trial's row kept under `results_dir` (None when there is none)."""
+    if results_dir is None:
+        return None
+    path = Path(results_dir) / f"{trial.id}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def save_row(results_dir: str | Path, row: dict[str, Any]) -> Path:
+    path = Path(results_dir) / f"{row['id']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(row, indent=1, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return path

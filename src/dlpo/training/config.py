@@ -17,12 +17,20 @@ from dlpo.optim.presets import Recipe, resolve_recipe
 
 
 class BudgetConfig(BaseModel):
-    """Limits on model calls (cache hits are free), tokens and USD; None = unlimited."""
+    """Limits on model calls (cache hits are free; calls a shared sweep cache answered count), tokens
+    and USD; None = unlimited. `then`: what a run does when the budget runs out — `stop` (the run
+    ends where it is; `--resume` with a larger budget continues it) or `test` (the optimization ends
+    there and the starting, best and last prompts are tested outside the budget: how budget-matched
+    comparisons end every method at the same cost)."""
 
     model_config = ConfigDict(extra="forbid")
     max_calls: int | None = Field(None, ge=1)
     max_tokens: int | None = Field(None, ge=1)
     max_usd: float | None = Field(None, gt=0)
+    then: Literal["stop", "test"] = "stop"
+
+    def limits(self) -> dict[str, Any]:
+        return {"max_calls": self.max_calls, "max_tokens": self.max_tokens, "max_usd": self.max_usd}
 
 
 class EngineSettings(BaseModel):

@@ -78,7 +78,22 @@ class FitResult:
         }
 
 
-async def finish_run(s: Session) -> FitResult:
+async def end_on_budget(s: Session, exc: Exception) -> FitResult:
+    """The budget ran out: log it, then either stop (`budget.then == "stop"`: no test, a later
+    resume with more budget continues) or end the optimization here and test the prompts outside
+    the budget (`"test"`: the test split measures the result, it is not part of the method's cost)."""
+    from dlpo.usage import Budget
+
+    s.log.emit("stopped", s.step, reason="budget", message=str(exc), **usage_payload(s.ledger))
+    if s.config.budget.then == "test" and s.book.start is not None:
+        s.ledger.budget = Budget()
+        return await finish_run(s, stopped="budget", message=str(exc))
+    result = run_result(s, stopped="budget", message=str(exc))
+    s.run.write_result(result.to_dict())
+    return result
+
+
+async def finish_run(s: Session, *, stopped: str | None = None, message: str = "") -> FitResult:
     """Test the starting, best-validation and last prompts (each distinct prompt once)."""
     tested: dict[str, EvalResult] = {}
     for which, rec in (("start", s.book.start), ("best", s.book.best), ("last", s.book.last)):
@@ -105,7 +120,7 @@ async def finish_run(s: Session) -> FitResult:
             "test", s.step, which="original", prompt_step=0, split="test", **eval_payload(tested[original])
         )
     s.log.emit("usage", s.step, **usage_payload(s.ledger))
-    result = run_result(s, tests={p: r.mean for p, r in tested.items()})
+    result = run_result(s, stopped=stopped, message=message, tests={p: r.mean for p, r in tested.items()})
     s.run.write_result(result.to_dict())
     s.log.emit(
         "result",

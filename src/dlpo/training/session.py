@@ -246,7 +246,7 @@ async def open_session(
     else:
         path = run_dir if run_dir is not None else default_run_dir(task.name, config.recipe.name)
         run = RunDir.create(path, config.to_json())
-    ledger = Ledger(budget=Budget(**config.budget.model_dump()))
+    ledger = Ledger(budget=Budget(**config.budget.limits()))
     cache = ResponseCache(run.cache_path) if use_cache else None
     forward, backward, owned = _build_clients(config, ledger, cache, forward_engine, backward_engine)
     prompt = Prompt(task.initial_prompt)
