@@ -38,6 +38,7 @@ _EXTRA_FIELDS: dict[str, Any] = {
     "task_file": (str | None, None),
     "input_col": (str | None, None),
     "target_col": (str | None, None),
+    "scorer": (str | None, None),
     "data_dir": (str | None, None),
     "run_dir": (str | None, None),
     "mlflow": (bool | None, None),
@@ -155,18 +156,18 @@ def merge_with_flags(
 ) -> dict[str, Any]:
     """TrainConfig values for a new run from the file's values and the CLI flags (flags win).
 
-    `flags` are `dlpo optimize`'s flag values (None = not given), as `cli.optimize.config_values`
+    `flags` are `dlpo optimize`'s flag values (None = not given), as `run_values.config_values`
     takes them; `recipe_flags` are recipe hyper-parameter flags (t0, momentum_k, ...). The quick
     demo sizes still fill what neither gives."""
-    from dlpo.cli.optimize import config_values
     from dlpo.optim.presets import PRESETS, resolve_recipe
+    from dlpo.run_values import config_values
 
     fv = dict(file_values)
     f = dict(flags)
     nulls = {k for k, v in fv.items() if v is None}  # explicit nulls beat the quick demo defaults
     fv = {k: v for k, v in fv.items() if v is not None}
     if f.get("task") is not None or f.get("task_file") is not None:  # the flag's task replaces the file's
-        for key in ("task", "task_file", "input_col", "target_col", "task_options"):
+        for key in ("task", "task_file", "input_col", "target_col", "scorer", "task_options"):
             fv.pop(key, None)
     recipe = dict(fv.pop("recipe", {}) or {})
     preset = fv.pop("preset", None)
@@ -180,6 +181,7 @@ def merge_with_flags(
         "task_file",
         "input_col",
         "target_col",
+        "scorer",
         "data_dir",
         "forward",
         "backward",

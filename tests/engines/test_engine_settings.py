@@ -80,7 +80,7 @@ def test_unknown_engine_key_in_a_file_lists_the_engine_keys(tmp_path):
         read_config_file(path)
     text = str(err.value)
     assert "unknown key 'engine.retries'" in text
-    assert "allowed keys: concurrency, max_retries, n_threads, slots, timeout" in text
+    assert "allowed keys: api_key_env, concurrency, max_retries, n_ctx, n_threads, slots, timeout" in text
 
 
 def test_resume_flags_merge_with_the_saved_settings():

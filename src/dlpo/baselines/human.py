@@ -6,6 +6,7 @@ A prompt is named or given verbatim (`method_options: {prompt: ...}`):
 - `cot`       a plain chain-of-thought prompt (Kojima et al. 2022's "Let's think step by step");
 - `bbh-cot`   BBH's own few-shot CoT prompt, `<data dir>/bbh/cot-prompts/<task>.txt` (bbh tasks only;
               canary header removed), used as the system prompt;
+- `reference` the task's best known hand-written prompt (`Task.reference_prompt`; e.g. `tickets`);
 - `text:...`  any other prompt, verbatim.
 
 As a method of `fit` (recipe name "human") a run writes the usual run folder; its start, best and
@@ -32,7 +33,7 @@ from dlpo.training.records import eval_payload, run_options, usage_payload
 from dlpo.training.session import open_session
 
 COT_PROMPT = "Let's think step by step."
-NAMED = ("start", "cot", "bbh-cot")
+NAMED = ("start", "cot", "bbh-cot", "reference")
 
 
 async def _score_induced(s: Any, given_test: float) -> None:
@@ -82,6 +83,10 @@ def resolve_prompt(spec: str, task: Task, task_name: str, data_dir: str | Path |
         return COT_PROMPT
     if spec == "bbh-cot":
         return bbh_cot_prompt(task_name, data_dir)
+    if spec == "reference":
+        if not task.reference_prompt:
+            raise ConfigError(f"prompt 'reference': task {task_name!r} has no reference prompt")
+        return task.reference_prompt
     if spec.startswith("text:"):
         return spec[5:]
     raise ConfigError(f"unknown human prompt {spec!r}; use one of {', '.join(NAMED)} or 'text:<prompt>'")

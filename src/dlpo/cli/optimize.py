@@ -15,18 +15,14 @@ from typing import Annotated, Any
 import typer
 
 from dlpo.errors import ConfigError
-
-# Quick-run sizes for the demo task when the flags are not given, chosen so the no-argument main
-# job finishes in a few minutes on 2 cores: 4 steps of batch 3, val 6, test 10, acceptance subset 5, shorter critiques.
-QUICK_DEMO: dict[str, Any] = {
-    "steps": 4,
-    "val_limit": 6,
-    "test_limit": 10,
-    "acceptance_set": 5,
-    "forward_max_tokens": 160,
-    "critique_max_tokens": 150,
-    "reduction_max_tokens": 200,
-}
+from dlpo.run_values import (  # noqa: F401 - re-exported for the tests and old callers
+    ENGINE_FLAGS,
+    QUICK_DEMO,
+    RECIPE_FLAGS,
+    RUN_OPTION_FLAGS,
+    _given,
+    config_values,
+)
 
 Opt = typer.Option
 
@@ -40,6 +36,12 @@ def optimize(
     ] = None,
     input_col: Annotated[str | None, Opt("--input-col", help="Input column of --task-file.")] = None,
     target_col: Annotated[str | None, Opt("--target-col", help="Target column of --task-file.")] = None,
+    scorer: Annotated[
+        str | None,
+        Opt(
+            "--scorer", help="How answers are scored: exact, exact-nocase, numeric, choice, label, whole, ..."
+        ),
+    ] = None,
     data_dir: Annotated[
         Path | None, Opt("--data-dir", help="Benchmark data folder ($DLPO_DATA_DIR).")
     ] = None,
@@ -73,7 +75,8 @@ def optimize(
         float | None, Opt("--timeout", help="Seconds per model request (openai: 120, local: 900).")
     ] = None,
     retries: Annotated[
-        int | None, Opt("--retries", help="Retries of a failed request (openai 4, local 2); may change on --resume.")
+        int | None,
+        Opt("--retries", help="Retries of a failed request (openai 4, local 2); may change on --resume."),
     ] = None,
     concurrency: Annotated[
         int | None, Opt("--concurrency", help="Requests in flight per OpenAI-compatible engine (8).")
@@ -81,6 +84,10 @@ def optimize(
     slots: Annotated[
         int | None,
         Opt("--slots", help="Parallel slots of each local model server (4); 1 = bit-exact reruns."),
+    ] = None,
+    api_key_env: Annotated[
+        str | None,
+        Opt("--api-key-env", help="Environment variable holding the API key (OPENAI_API_KEY)."),
     ] = None,
     acceptance: Annotated[
         str | None, Opt("--acceptance", help="always, greedy or annealing (TSA; default from techniques).")
@@ -177,87 +184,7 @@ def optimize(
         )
 
 
-RECIPE_FLAGS = (
-    "acceptance",
-    "lr_schedule",
-    "momentum_k",
-    "contrastive_gap",
-    "regularization_warmup",
-    "t0",
-    "t_decay",
-    "hard_margin",
-)
-ENGINE_FLAGS = {"timeout": "timeout", "retries": "max_retries", "concurrency": "concurrency", "slots": "slots"}
 RUN_FLAGS = ("run_dir", "resume", "no_cache", "config", "mlflow", "mlflow_experiment")
-# Flags of the run options every method applies (docs/feedback.md) -> TrainConfig keys.
-RUN_OPTION_FLAGS = {
-    "feedback": "feedback",
-    "skip_correct": "skip_correct_batches",
-    "warm_start": "warm_start",
-    "update_format": "update_format",
-}
-
-
-def _given(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def config_values(flags: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """TrainConfig values from CLI flags. For a new run (`base` None) unset flags take defaults
-    (QUICK_DEMO for the demo task); for a resume only the flags actually given are returned."""
-    from dlpo.optim.presets import resolve_recipe
-
-    out: dict[str, Any] = {}
-    f = {k: v for k, v in flags.items() if v is not None}
-    if "task" in f and "task_file" in f:
-        raise ConfigError("give either --task or --task-file, not both")
-    if "task_file" in f:
-        path = Path(f["task_file"]).expanduser().resolve()
-        out["task"] = f"file:{path}"
-        out["task_options"] = {
-            "input_col": f.get("input_col", "input"),
-            "target_col": f.get("target_col", "target"),
-        }
-    elif "input_col" in f or "target_col" in f:
-        raise ConfigError("--input-col/--target-col need --task-file")
-    elif "task" in f or base is None:
-        out["task"] = f.get("task", "demo")
-        out["task_options"] = {"data_dir": str(Path(f["data_dir"]).resolve())} if "data_dir" in f else {}
-    recipe_flags = {k: f[k] for k in ("preset", "techniques", "lr", "dropout") if k in f}
-    if recipe_flags or base is None:
-        out["recipe"] = resolve_recipe(
-            recipe_flags.get("preset"),
-            recipe_flags.get("techniques"),
-            lr=recipe_flags.get("lr"),
-            dropout=recipe_flags.get("dropout"),
-        )
-    names = {
-        "forward": "forward",
-        "backward": "backward",
-        "steps": "steps",
-        "epochs": "epochs",
-        "batch_size": "batch_size",
-        "seed": "seed",
-        "val_limit": "val_limit",
-        "test_limit": "test_limit",
-        "max_tokens": "forward_max_tokens",
-        **RUN_OPTION_FLAGS,
-    }
-    out.update({names[k]: f[k] for k in names if k in f})
-    if "acceptance_set" in f:
-        value = str(f["acceptance_set"]).strip()
-        out["acceptance_set"] = int(value) if value.isdigit() else value
-    if "budget_calls" in f:
-        out["budget"] = {"max_calls": f["budget_calls"]}
-    engine = {k: f[flag] for flag, k in ENGINE_FLAGS.items() if flag in f}
-    if engine:
-        out["engine"] = {**(base or {}).get("engine", {}), **engine}
-    if base is None and out["task"] == "demo":
-        quick = dict(QUICK_DEMO)
-        if "epochs" in out:
-            quick.pop("steps")
-        out = {**{k: v for k, v in quick.items()}, **out}
-    return out
 
 
 def _run(config: Any, *, run_dir: Path | None, resume: Path | None, use_cache: bool) -> Any:

@@ -32,24 +32,38 @@ SPEC_FORMS = (
 )
 
 
-class EngineConfig(BaseModel):
-    """Typed engine settings (the form used in config files). Local-only fields (`slots`, `n_ctx`,
-    `n_threads`) and openai-only fields (`base_url`, `api_key_env`, `concurrency`) are ignored by the
-    other kind. `timeout`/`max_retries` None = the engine's default (local: 900 s and 2 retries, for
-    CPU-bound servers; openai: 120 s and 4)."""
+class EngineSettings(BaseModel):
+    """How an engine makes its calls — the one engine-settings model. A run's `engine:` section (and
+    `dlpo optimize --timeout/--retries/--concurrency/--slots/--api-key-env`) holds these, applied to
+    the engines it builds; None = the engine's default. They change how calls are made, not what they
+    return (except `slots`, see the README on determinism), so a resumed run may change them.
+
+    Local-only fields (`slots`, `n_ctx`, `n_threads`) and openai-only fields (`api_key_env`,
+    `concurrency`) are ignored by the other kind. Defaults: local 900 s and 2 retries (CPU-bound
+    servers), 4 slots, 4096 context tokens per slot, every core; openai 120 s, 4 retries,
+    concurrency 8, key from $OPENAI_API_KEY."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    concurrency: int | None = Field(None, ge=1)  # requests in flight (openai)
+    timeout: float | None = Field(None, gt=0)  # seconds per request
+    max_retries: int | None = Field(None, ge=0)  # retries after the first attempt
+    api_key_env: str | None = Field(None, min_length=1)  # the environment variable holding the key
+    slots: int | None = Field(None, ge=1)  # local: parallel sequences of llama-server (1 = bit-exact)
+    n_ctx: int | None = Field(None, ge=256)  # local: context tokens per slot
+    n_threads: int | None = Field(None, ge=1)  # local: CPU threads
+
+    def given(self) -> dict[str, Any]:
+        """The settings that were set, as `parse_engine_spec` keyword arguments."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class EngineConfig(EngineSettings):
+    """An engine: its kind, model and base URL, plus `EngineSettings` (the form of config files)."""
 
     kind: Literal["local", "openai"]
     model: str = Field(min_length=1)
     base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    concurrency: int = Field(8, ge=1)
-    timeout: float | None = Field(None, gt=0)
-    max_retries: int | None = Field(None, ge=0)
-    slots: int = Field(4, ge=1)  # local: parallel sequences of the managed llama-server (1 = bit-exact)
-    n_ctx: int = Field(4096, ge=256)  # local: context tokens per slot
-    n_threads: int | None = Field(None, ge=1)  # local: CPU threads (default: every core)
     seed: int = 0
 
     def spec(self) -> str:
@@ -141,20 +155,26 @@ def build_engine(spec_or_config: str | EngineConfig | Mapping[str, Any], role: s
 
         return LocalEngine(
             config.model,
-            slots=config.slots,
-            ctx_per_slot=config.n_ctx,
-            n_threads=config.n_threads,
             seed=config.seed,
-            **_given(timeout=config.timeout, max_retries=config.max_retries),
+            **_given(
+                slots=config.slots,
+                ctx_per_slot=config.n_ctx,
+                n_threads=config.n_threads,
+                timeout=config.timeout,
+                max_retries=config.max_retries,
+            ),
         )
     from dlpo.engines.openai_engine import OpenAIEngine
 
     return OpenAIEngine(
         config.model,
         base_url=config.base_url,
-        api_key_env=config.api_key_env,
-        concurrency=config.concurrency,
-        **_given(timeout=config.timeout, max_retries=config.max_retries),
+        **_given(
+            api_key_env=config.api_key_env,
+            concurrency=config.concurrency,
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+        ),
     )
 
 

@@ -60,7 +60,10 @@ class TaskSpec(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class EngineSpec(BaseModel):
+class EnginePair(BaseModel):
+    """The forward and backward engines of a sweep's trials (spec strings), under a short label.
+    How the engines make calls is set by the experiment's `train: {engine: ...}` (EngineSettings)."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
@@ -107,7 +110,7 @@ class ExperimentSpec(BaseModel):
     methods: list[MethodSpec] = Field(min_length=1)
     tasks: list[TaskSpec] = Field(min_length=1)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    engines: list[EngineSpec] = Field(min_length=1)
+    engines: list[EnginePair] = Field(min_length=1)
     train: dict[str, Any] = Field(default_factory=dict)
     compare: list[tuple[str, str]] | None = None
     transfer: TransferSpec | None = None
@@ -179,7 +182,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     models: dict[str, type[BaseModel]] = {
         "methods": MethodSpec,
         "tasks": TaskSpec,
-        "engines": EngineSpec,
+        "engines": EnginePair,
         "transfer": TransferSpec,
         "runner": RunnerSpec,
     }

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlpo.experiments.spec import EngineSpec, ExperimentSpec, MethodSpec, TaskSpec
+from dlpo.experiments.spec import EnginePair, ExperimentSpec, MethodSpec, TaskSpec
 from dlpo.runs.events import read_events
 from dlpo.runs.run_dir import RunDir
 
@@ -39,7 +39,7 @@ def _safe(text: str) -> str:
 
 
 def train_config(
-    spec: ExperimentSpec, m: MethodSpec, t: TaskSpec, e: EngineSpec, seed: int
+    spec: ExperimentSpec, m: MethodSpec, t: TaskSpec, e: EnginePair, seed: int
 ) -> dict[str, Any]:
     """The TrainConfig JSON of one trial (validated: bad keys fail before anything runs)."""
     from dlpo.optim.presets import Recipe, resolve_recipe

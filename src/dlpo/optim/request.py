@@ -29,7 +29,9 @@ FORMAT_INSTRUCTION = (
 )
 
 
-def order_sections(sections: Sequence[RequestSection], orders: dict[str, int] | None = None) -> list[RequestSection]:
+def order_sections(
+    sections: Sequence[RequestSection], orders: dict[str, int] | None = None
+) -> list[RequestSection]:
     """Sort sections by their technique's `section_order` (stable; a technique with no known order
     goes last). `orders` maps technique name -> order (the optimizer passes its techniques')."""
     orders = orders or {}

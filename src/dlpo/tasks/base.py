@@ -59,6 +59,8 @@ class Task:
     # What kind of answer the scorer expects ("numeric", "choice", "label", "exact", "math"); for
     # listings and reports. Optional, added after the first contract.
     answer_type: str = ""
+    # The best known hand-written prompt, when the task has one (the `human:reference` baseline).
+    reference_prompt: str = ""
 
     @property
     def scorer_name(self) -> str:

@@ -161,6 +161,7 @@ def load_tickets(
         scorer=chosen,
         answer_instruction="",
         initial_prompt=INITIAL_PROMPT,
+        reference_prompt=HUMAN_PROMPT,
         description="route customer messages to one of 8 support queues (conventions task; generated)",
         source="generated in code (dlpo.tasks.tickets)",
         answer_type="label",

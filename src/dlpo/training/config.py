@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from dlpo.engines.spec import DEFAULT_BACKWARD, DEFAULT_FORWARD
+from dlpo.engines.spec import DEFAULT_BACKWARD, DEFAULT_FORWARD, EngineSettings
 from dlpo.errors import ConfigError
 from dlpo.evaluation import DEFAULT_FORWARD_MAX_TOKENS
 from dlpo.optim.presets import Recipe, resolve_recipe
@@ -31,24 +31,6 @@ class BudgetConfig(BaseModel):
 
     def limits(self) -> dict[str, Any]:
         return {"max_calls": self.max_calls, "max_tokens": self.max_tokens, "max_usd": self.max_usd}
-
-
-class EngineSettings(BaseModel):
-    """Settings of the engines a run builds from its specs (both roles); None = the engine's default.
-
-    They change how calls are made, never what they return, so a resumed run may change them
-    (e.g. more retries after a server outage outlasted the default four)."""
-
-    model_config = ConfigDict(extra="forbid")
-    concurrency: int | None = Field(None, ge=1)  # requests in flight per OpenAI-compatible engine
-    timeout: float | None = Field(None, gt=0)  # seconds per request
-    max_retries: int | None = Field(None, ge=0)  # retries after the first attempt
-    n_threads: int | None = Field(None, ge=1)  # local model's CPU threads
-    slots: int | None = Field(None, ge=1)  # local model's parallel server slots (1 = bit-exact runs)
-
-    def given(self) -> dict[str, Any]:
-        """The settings that were set, as `parse_engine_spec` keyword arguments."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
 
 
 class TrainConfig(BaseModel):
