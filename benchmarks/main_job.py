@@ -7,7 +7,9 @@ acceptance, validation, test, backward, optimizer) and in all:
 
 * wall: the time at least one request of the phase was in flight (phases never overlap);
 * calls and tokens;
-* in flight: the mean number of requests in flight while the phase ran (sum of latencies / wall);
+* sequences: the mean number of sequences the server was working on during the phase (the
+  server's own prompt + decode time per request, from llama-server's `timings`, summed, over the
+  phase's wall time; at most the slot count);
 * busy: for the whole run, the share of its wall time with a request in flight.
 
 In the same invocation it measures the server's own throughput ratio (N slots / one slot, from
@@ -37,9 +39,10 @@ PHASES = ("forward", "acceptance", "validation", "test", "backward", "optimizer"
 
 @dataclass
 class CallLog:
-    """(role, start, end, tokens) of every model call, recorded around `LLMClient._call`."""
+    """(role, start, end, tokens, server seconds) of every model call, recorded around
+    `LLMClient._call`."""
 
-    calls: list[tuple[str, float, float, int]] = field(default_factory=list)
+    calls: list[tuple[str, float, float, int, float]] = field(default_factory=list)
 
     def install(self) -> Any:
         original = LLMClient._call
@@ -48,7 +51,9 @@ class CallLog:
         async def timed(client: LLMClient, request: Any, role: str) -> Any:
             start = time.perf_counter()
             completion = await original(client, request, role)
-            log.calls.append((role, start, time.perf_counter(), completion.total_tokens))
+            timings = completion.extra.get("timings") or {}
+            server_s = (timings.get("prompt_ms", 0.0) + timings.get("predicted_ms", 0.0)) / 1000
+            log.calls.append((role, start, time.perf_counter(), completion.total_tokens, server_s))
             return completion
 
         LLMClient._call = timed  # type: ignore[method-assign]
@@ -68,25 +73,25 @@ def union(intervals: list[tuple[float, float]]) -> float:
 
 
 def phase_table(log: CallLog, wall: float) -> dict[str, dict[str, float]]:
-    by_role: dict[str, list[tuple[str, float, float, int]]] = defaultdict(list)
+    by_role: dict[str, list[tuple[str, float, float, int, float]]] = defaultdict(list)
     for call in log.calls:
         by_role[call[0]].append(call)
     rows: dict[str, dict[str, float]] = {}
     for role in [*PHASES, *sorted(set(by_role) - set(PHASES))]:
         calls = by_role.get(role, [])
-        busy = union([(s, e) for _, s, e, _ in calls])
+        busy = union([(c[1], c[2]) for c in calls])
         rows[role] = {
             "wall": busy,
             "calls": len(calls),
-            "tokens": sum(t for *_, t in calls),
-            "in_flight": sum(e - s for _, s, e, _ in calls) / busy if busy else 0.0,
+            "tokens": sum(c[3] for c in calls),
+            "in_flight": sum(c[4] for c in calls) / busy if busy else 0.0,
         }
-    busy_all = union([(s, e) for _, s, e, _ in log.calls])
+    busy_all = union([(c[1], c[2]) for c in log.calls])
     rows["all"] = {
         "wall": wall,
         "calls": len(log.calls),
-        "tokens": sum(t for *_, t in log.calls),
-        "in_flight": sum(e - s for _, s, e, _ in log.calls) / busy_all if busy_all else 0.0,
+        "tokens": sum(c[3] for c in log.calls),
+        "in_flight": sum(c[4] for c in log.calls) / busy_all if busy_all else 0.0,
         "busy": busy_all / wall if wall else 0.0,
     }
     return rows
@@ -142,7 +147,7 @@ def main() -> None:
     print()
     print(
         f"| phase | wall s (1 slot) | wall s ({args.slots} slots) | speed-up | of server ratio | calls 1/{args.slots} "
-        f"| tokens 1/{args.slots} | in flight 1/{args.slots} |"
+        f"| tokens 1/{args.slots} | sequences 1/{args.slots} |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for phase in [*[p for p in one if p != "all"], "all"]:

@@ -7,6 +7,7 @@ same cache entries).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,9 +63,10 @@ async def evaluate(
     """Answer every example under `prompt` (one concurrent batch) and score each answer."""
     requests = [forward_request(task, prompt, ex, max_tokens) for ex in examples]
     completions = await client.complete(requests, role=role)
+    scores = await asyncio.gather(*(task.ascore(c.text, ex) for ex, c in zip(examples, completions)))
     return EvalResult(
         tuple(
-            ExampleResult(ex, c.text, task.score(c.text, ex), c.finish_reason)
-            for ex, c in zip(examples, completions)
+            ExampleResult(ex, c.text, score, c.finish_reason)
+            for ex, c, score in zip(examples, completions, scores)
         )
     )

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from dlpo.engines.base import Engine, run_sync
-from dlpo.errors import BudgetExceeded, DlpoError
+from dlpo.errors import BudgetExceeded, ConfigError, DlpoError
 from dlpo.evaluation import evaluate
 from dlpo.optim.loss import textual_loss
+from dlpo.optim.presets import Components
 from dlpo.runs.events import EventCallback, EventLog
 from dlpo.tasks.base import Task
+from dlpo.tasks.metric import MetricError
 from dlpo.training.config import BudgetConfig, TrainConfig
 from dlpo.training.records import (
     emit_step_events,
@@ -52,6 +54,7 @@ async def afit(
     on_event: EventCallback | None = None,
     stop_after: int | None = None,
     cache: bool = True,
+    components: Components | None = None,
 ) -> FitResult:
     """Optimize `config.task`'s prompt; returns the start/best/last prompts and their scores.
 
@@ -61,9 +64,12 @@ async def afit(
     `on_event` sees every logged event (progress displays). `stop_after=k` stops after the
     checkpoint of step k, as if the process had been killed there (for resume tests).
     `cache=False` bypasses the run's response cache (a resumed run then repeats calls).
+    `components`: techniques, an acceptance rule or a schedule given as objects (`Components`).
     """
     runner = _method_runner(config, resume)
     if runner is not None:  # another method (e.g. APO) with the same run-directory format
+        if components is not None and components.names():
+            raise ConfigError("techniques, acceptance rules and schedules given as objects need a TGD recipe")
         return await runner(
             config,
             run_dir=run_dir,
@@ -84,6 +90,7 @@ async def afit(
         backward_engine=backward_engine,
         on_event=on_event,
         use_cache=cache,
+        components=components,
     )
     input_error = False
     try:
@@ -99,6 +106,9 @@ async def afit(
             return await finish_run(s)
         except BudgetExceeded as exc:
             return await end_on_budget(s, exc)
+    except MetricError as exc:
+        exc.where = exc.where or where_in_run(s)
+        raise  # the run folder is kept: its cache holds every answer given so far
     except DlpoError as exc:
         input_error = exc.exit_code == 2  # e.g. a bad API key or unknown model on the first call
         raise
@@ -106,6 +116,15 @@ async def afit(
         await s.aclose()
         if input_error:
             s.discard_if_unstarted()  # so no half-made run is left for a later --resume to misread
+
+
+def where_in_run(s: Session) -> str:
+    """Where a run is, for an error message: the starting prompt's validation, a step, the test."""
+    if s.book.start is None:
+        return "the validation of the starting prompt (step 0)"
+    if s.loop_done:
+        return "the test evaluation"
+    return f"step {s.step + 1}"
 
 
 def _method_runner(config: TrainConfig | None, resume: str | Path | None) -> Any:

@@ -90,3 +90,12 @@ def test_building_loads_nothing(monkeypatch, tmp_path):
     engine = build_engine("local:qwen2.5-0.5b")
     assert engine.server is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_local_for_both_roles_is_two_engines():
+    from dlpo.engines.spec import same_engine
+
+    assert not same_engine("local", "local")  # 0.5B answers, 1.5B critiques
+    assert same_engine("local:qwen2.5-1.5b", "local")
+    assert same_engine("openai:m@http://127.0.0.1:9/v1", "openai:m@http://127.0.0.1:9/v1")
+    assert not same_engine("openai:a", "openai:b")

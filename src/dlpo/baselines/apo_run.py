@@ -27,6 +27,7 @@ from dlpo.errors import BudgetExceeded, ConfigError
 from dlpo.evaluation import evaluate
 from dlpo.runs.events import EventCallback
 from dlpo.tasks.base import Task
+from dlpo.tasks.metric import MetricError
 from dlpo.training.config import TrainConfig
 from dlpo.training.records import eval_payload, run_options, usage_payload
 from dlpo.training.result import end_on_budget, finish_run, run_result
@@ -122,6 +123,11 @@ async def afit_apo(
             return await finish_run(s)
         except BudgetExceeded as exc:
             return await end_on_budget(s, exc)
+    except MetricError as exc:
+        from dlpo.train import where_in_run
+
+        exc.where = exc.where or where_in_run(s)
+        raise
     finally:
         await s.aclose()
 

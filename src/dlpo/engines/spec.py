@@ -118,6 +118,19 @@ def parse_engine_spec(spec: str, role: str = "forward", **settings: Any) -> Engi
     raise _bad(spec, f"unknown engine kind '{kind}' (allowed: local, openai)")
 
 
+def same_engine(forward_spec: str, backward_spec: str) -> bool:
+    """Whether the two roles' specs name the same engine (`local` means a different model per
+    role, so `local`/`local` are two engines)."""
+    if forward_spec == backward_spec and forward_spec.strip() != "local":
+        return True
+    try:
+        f = parse_engine_spec(forward_spec, role="forward")
+        b = parse_engine_spec(backward_spec, role="backward")
+    except ConfigError:  # not a spec string (e.g. a test's py: factory): compare the strings
+        return forward_spec == backward_spec
+    return (f.kind, f.model, f.base_url) == (b.kind, b.model, b.base_url)
+
+
 def _is_path(model: str) -> bool:
     return "/" in model or model.endswith(".gguf") or model.startswith("~")
 

@@ -50,6 +50,7 @@ def _run_trial(trial: Trial, sweep_dir: str, share_cache: bool) -> dict[str, Any
     from dlpo.cache import ResponseCache
     from dlpo.engines.base import run_sync
     from dlpo.engines.shared_cache import SharedCacheEngine
+    from dlpo.engines.spec import same_engine
     from dlpo.experiments.engines import process_registry
     from dlpo.runs.run_dir import is_run_dir
     from dlpo.train import afit
@@ -61,7 +62,7 @@ def _run_trial(trial: Trial, sweep_dir: str, share_cache: bool) -> dict[str, Any
         registry = process_registry()
         settings = config.engine.given()
         forward, own_f = registry.get(config.forward, "forward", settings)
-        if config.backward == config.forward:
+        if same_engine(config.forward, config.backward):
             backward, own_b = forward, False
         else:
             backward, own_b = registry.get(config.backward, "backward", settings)

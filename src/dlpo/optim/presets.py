@@ -22,6 +22,7 @@ for the first ~6 accepted steps, i.e. the whole of a short run.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import (
@@ -246,22 +247,54 @@ def build_optimizer(
     score_fn: Callable[[str], Awaitable[float]] | None,
     seed: int,
     planned_steps: int | None = None,
+    components: Components | None = None,
     **optimizer_options: Any,
 ) -> tuple[TextualGradientDescent, list[LRScheduler]]:
     """The optimizer and its schedulers for `recipe` (TLRD -> an LRScheduler over accepted steps).
-    `optimizer_options` pass through to TextualGradientDescent (max_tokens, temperature, ...)."""
+    `components` adds objects of the caller's own (techniques, an acceptance rule that replaces the
+    recipe's, a learning-rate schedule). `optimizer_options` pass through to TextualGradientDescent
+    (max_tokens, temperature, ...)."""
+    extra = components or Components()
+    schedule = extra.lr_schedule
+    lr = recipe.lr if recipe.uses_tlr else None
+    if schedule is not None:
+        lr = schedule(0)
     opt = TextualGradientDescent(
         prompt,
         client,
-        techniques=build_techniques(recipe, planned_steps),
-        acceptance=build_acceptance(recipe, planned_steps),
+        techniques=[*build_techniques(recipe, planned_steps), *extra.techniques],
+        acceptance=extra.acceptance or build_acceptance(recipe, planned_steps),
         score_fn=score_fn,
-        lr=recipe.lr if recipe.uses_tlr else None,
+        lr=lr,
         seed=seed,
         max_prompt_words=recipe.max_prompt_words,
         **optimizer_options,
     )
     schedulers: list[LRScheduler] = []
-    if "tlrd" in recipe.techniques and recipe.lr_schedule != "none":
+    if schedule is not None:
+        schedulers.append(LRScheduler(opt, schedule, on=recipe.lr_on))
+    elif "tlrd" in recipe.techniques and recipe.lr_schedule != "none":
         schedulers.append(LRScheduler(opt, _lr_schedule(recipe), on=recipe.lr_on))
     return opt, schedulers
+
+
+@dataclass
+class Components:
+    """Optimizer parts given as objects rather than names: techniques (`optim.base.Technique`), an
+    acceptance rule (`optim.base.AcceptanceRule`) and a learning-rate schedule (`t -> lr`). Their
+    names are recorded in the run's config (`TrainConfig.components`) so a resume can check it is
+    given the same objects again."""
+
+    techniques: Sequence[Technique] = ()
+    acceptance: AcceptanceRule | None = None
+    lr_schedule: Any = None
+
+    def names(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.techniques:
+            out["techniques"] = [t.name for t in self.techniques]
+        if self.acceptance is not None:
+            out["acceptance"] = getattr(self.acceptance, "name", type(self.acceptance).__name__)
+        if self.lr_schedule is not None:
+            out["lr_schedule"] = getattr(self.lr_schedule, "name", type(self.lr_schedule).__name__)
+        return out

@@ -10,7 +10,7 @@ held by `SimulatedAnnealing`.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -75,7 +75,10 @@ class Geometric:
 
 
 def schedule_to_dict(schedule: Any) -> dict[str, Any]:
-    return {"kind": type(schedule).__name__, **asdict(schedule)}
+    """A schedule's description for checkpoints (a user's function schedule: its name only)."""
+    if is_dataclass(schedule) and not isinstance(schedule, type):
+        return {"kind": type(schedule).__name__, **asdict(schedule)}
+    return {"kind": getattr(schedule, "name", getattr(schedule, "__name__", type(schedule).__name__))}
 
 
 class LRScheduler:

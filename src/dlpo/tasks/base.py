@@ -61,6 +61,72 @@ class Task:
     answer_type: str = ""
     # The best known hand-written prompt, when the task has one (the `human:reference` baseline).
     reference_prompt: str = ""
+    # A user metric `metric(output, example) -> float | bool | Score` (sync or async) that replaces
+    # the scorer; see `dlpo.tasks.metric` for its failures (`on_error`, `metric_timeout` seconds).
+    metric: Any = None
+    on_error: str = "raise"
+    metric_timeout: float = 60.0
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Any,
+        *,
+        input: str = "input",  # the column names, as users call them
+        target: str = "target",
+        metric: Any = None,
+        scorer: str = "exact",
+        id: str | None = None,
+        split: str | None = None,
+        sizes: Any = None,
+        seed: int = 0,
+        prompt: str | None = None,
+        answer_instruction: str | None = None,
+        name: str = "records",
+        on_error: str = "raise",
+        metric_timeout: float = 60.0,
+    ) -> Task:
+        """A task from rows: a list of dicts, a pandas DataFrame, or a Hugging Face `Dataset` /
+        `DatasetDict` (its train/validation/test splits are kept). `input`/`target` name the
+        columns; `metric(output, example) -> float | bool | Score` scores answers (else `scorer`, a
+        built-in scorer name); `split` names a column holding train/val/test; otherwise rows are
+        shuffled with `seed` and cut by `sizes` (train, val, test; default 30% / 20% / rest).
+        `prompt` is the starting prompt (default "You will answer a question."); with a metric the
+        answer instruction defaults to none (the prompt must say how to answer)."""
+        from dataclasses import replace
+
+        from dlpo.tasks.files import build_task
+        from dlpo.tasks.metric import ON_ERROR
+        from dlpo.tasks.records import as_rows
+
+        if on_error not in ON_ERROR:
+            from dlpo.errors import ConfigError
+
+            raise ConfigError(f"on_error {on_error!r}: use one of {', '.join(ON_ERROR)}")
+        rows, split_col = as_rows(records, split)
+        if not rows:
+            from dlpo.errors import DataError
+
+            raise DataError(f"{name}: no records")
+        task = build_task(
+            rows,
+            where=name,
+            input_col=input,
+            target_col=target,
+            id_col=id,
+            scorer=scorer,
+            answer_instruction=""
+            if metric is not None and answer_instruction is None
+            else answer_instruction,
+            split_col=split_col,
+            split_sizes=sizes,
+            seed=seed,
+            initial_prompt=prompt,
+            name=name,
+            description=f"{len(rows)} records given in Python",
+            source="records",
+        )
+        return replace(task, metric=metric, on_error=on_error, metric_timeout=metric_timeout)
 
     @property
     def scorer_name(self) -> str:
@@ -74,7 +140,26 @@ class Task:
         return f"{example.input}\n\n{self.answer_instruction}"
 
     def score(self, output: str, example: Example) -> Score:
+        """The scorer's score (synchronous; a task with a user metric is scored with `ascore`)."""
+        if self.metric is not None:
+            from dlpo.engines.base import run_sync
+
+            return run_sync(self.ascore(output, example))
         return self.scorer(output, example.target)
+
+    async def ascore(self, output: str, example: Example) -> Score:
+        """The score of `output`: the user metric's when there is one, else the scorer's."""
+        if self.metric is None:
+            return self.scorer(output, example.target)
+        from dlpo.tasks.metric import score_with_metric
+
+        return await score_with_metric(
+            self.metric,
+            output,
+            example,
+            timeout=self.metric_timeout,
+            on_error=self.on_error,  # type: ignore[arg-type]
+        )
 
     def split(self, name: str) -> list[Example]:
         if name not in ("train", "val", "test"):

@@ -86,19 +86,23 @@ def _csv_rows(path: Path, text: str, delimiter: str) -> list[Row]:
     return rows
 
 
-def _column(path: Path, line: int, record: dict[str, Any], col: str, what: str) -> str:
+def _column(where: Any, line: int, record: dict[str, Any], col: str, what: str) -> str:
+    at = _at(where, line)
     if col not in record:
         found = ", ".join(repr(k) for k in list(record)[:8]) or "none"
-        raise DataError(
-            f"{path}, line {line}: no {what} column {col!r} (columns found: {found}); "
-            f"choose it with --{what}-col"
-        )
+        hint = f"choose it with --{what}-col" if isinstance(where, Path) else f"choose it with {what}="
+        raise DataError(f"{at}: no {what} column {col!r} (columns found: {found}); {hint}")
     value = record[col]
     if value is None or (isinstance(value, (dict, list))):
         raise DataError(
-            f"{path}, line {line}: column {col!r} must be text or a number, got {json.dumps(value)}"
+            f"{at}: column {col!r} must be text or a number, got {json.dumps(value, default=str)}"
         )
     return str(value).strip()
+
+
+def _at(where: Any, line: int) -> str:
+    """Where a row is, for error messages: "file.csv, line 7" or "records, row 3"."""
+    return f"{where}, line {line}" if isinstance(where, Path) else f"{where}, row {line}"
 
 
 def read_rows(path: str | Path) -> list[Row]:
@@ -141,41 +145,80 @@ def load_task_file(
     name: str | None = None,
 ) -> Task:
     path = Path(path)
-    score_fn = make_scorer(scorer)
     rows = read_rows(path)
     if not rows:
         raise DataError(f"{path}: no examples in the file")
+    return build_task(
+        rows,
+        where=path,
+        input_col=input_col,
+        target_col=target_col,
+        id_col=id_col,
+        scorer=scorer,
+        answer_instruction=answer_instruction,
+        split_col=split_col,
+        split_sizes=split_sizes,
+        seed=seed,
+        initial_prompt=initial_prompt,
+        name=name or path.stem,
+        description=f"user task from {path.name} ({len(rows)} examples)",
+        source=str(path),
+    )
+
+
+def build_task(
+    rows: list[Row],
+    *,
+    where: Path | str,
+    input_col: str = "input",
+    target_col: str = "target",
+    id_col: str | None = None,
+    scorer: str = "exact",
+    answer_instruction: str | None = None,
+    split_col: str | None = None,
+    split_sizes: object = None,
+    seed: int = 0,
+    initial_prompt: str | None = None,
+    name: str = "records",
+    description: str = "",
+    source: str = "",
+) -> Task:
+    """A task from (line or row number, record) pairs: a file's rows, or records given in Python.
+    Errors name `where` and the line (file) or row (records)."""
+    score_fn = make_scorer(scorer)
+    stem = where.stem if isinstance(where, Path) else str(where)
     if id_col is None and all("id" in record for _, record in rows):
-        id_col = "id"  # a file whose rows all carry ids keeps them (and duplicates are refused)
+        id_col = "id"  # rows that all carry ids keep them (and duplicates are refused)
     examples: list[tuple[Example, str | None]] = []
     seen: dict[str, int] = {}
     for index, (line, record) in enumerate(rows):
-        text = _column(path, line, record, input_col, "input")
-        target = _column(path, line, record, target_col, "target")
+        at = _at(where, line)
+        text = _column(where, line, record, input_col, "input")
+        target = _column(where, line, record, target_col, "target")
         if not text:
-            raise DataError(f"{path}, line {line}: empty input in column {input_col!r}")
+            raise DataError(f"{at}: empty input in column {input_col!r}")
         if not target:
-            raise DataError(f"{path}, line {line}: empty target in column {target_col!r}")
+            raise DataError(f"{at}: empty target in column {target_col!r}")
         problem = check_target(score_fn, target)
         if problem:
-            raise DataError(f"{path}, line {line}: {problem} (scorer {score_fn.name!r})")
-        ex_id = _column(path, line, record, id_col, "id") if id_col else f"{path.stem}/{index}"
+            raise DataError(f"{at}: {problem} (scorer {score_fn.name!r})")
+        ex_id = _column(where, line, record, id_col, "id") if id_col else f"{stem}/{index}"
         if ex_id in seen:
-            raise DataError(f"{path}, line {line}: duplicate id {ex_id!r} (first used on line {seen[ex_id]})")
+            raise DataError(
+                f"{at}: duplicate id {ex_id!r} (first used on {_at(where, seen[ex_id]).split(', ')[-1]})"
+            )
         seen[ex_id] = line
         split = None
         if split_col:
-            raw = _column(path, line, record, split_col, "split").lower()
+            raw = _column(where, line, record, split_col, "split").lower()
             split = SPLIT_ALIASES.get(raw)
             if split is None:
-                raise DataError(
-                    f"{path}, line {line}: split {raw!r} in column {split_col!r} is not train, val or test"
-                )
+                raise DataError(f"{at}: split {raw!r} in column {split_col!r} is not train, val or test")
         meta = {"line": line, **{k: v for k, v in record.items() if k not in (input_col, target_col)}}
         examples.append((Example(ex_id, text, target, meta), split))
-    train, val, test = _split(path, examples, split_col, split_sizes, seed)
+    train, val, test = _split(where, examples, split_col, split_sizes, seed)
     return Task(
-        name=name or path.stem,
+        name=name,
         train=train,
         val=val,
         test=test,
@@ -184,14 +227,14 @@ def load_task_file(
         if answer_instruction is None
         else answer_instruction,
         initial_prompt=DEFAULT_PROMPT if initial_prompt is None else initial_prompt,
-        description=f"user task from {path.name} ({len(examples)} examples)",
-        source=str(path),
+        description=description or f"user task ({len(examples)} examples)",
+        source=source or str(where),
         answer_type=_answer_type(score_fn.name),
     )
 
 
 def _split(
-    path: Path,
+    path: Path | str,
     examples: list[tuple[Example, str | None]],
     split_col: str | None,
     split_sizes: object,

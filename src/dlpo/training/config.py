@@ -80,6 +80,9 @@ class TrainConfig(BaseModel):
     # Options of a method other than the textual-gradient loop (e.g. APO's beam width when
     # recipe.name == "apo"); validated by that method. Left out of config.json when empty.
     method_options: dict[str, Any] = Field(default_factory=dict)
+    # Names of the optimizer parts given as objects (`optim.presets.Components`): written so that a
+    # resume can check it gets the same ones. Left out of config.json when empty.
+    components: dict[str, Any] = Field(default_factory=dict)
     feedback: Literal["facts", "plain"] = "facts"
     skip_correct_batches: bool = True
     warm_start: Literal["none", "induce"] = "none"
@@ -120,6 +123,8 @@ class TrainConfig(BaseModel):
         data = self.model_dump(mode="json")
         if not data["method_options"]:
             del data["method_options"]  # runs of the textual-gradient loop keep their old config.json
+        if not data["components"]:
+            del data["components"]
         data["engine"] = {k: v for k, v in data["engine"].items() if v is not None}
         if not data["engine"]:
             del data["engine"]

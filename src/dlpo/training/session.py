@@ -19,7 +19,7 @@ from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
 from dlpo.evaluation import evaluate
 from dlpo.optim.feedback import FeedbackPolicy
-from dlpo.optim.presets import build_optimizer
+from dlpo.optim.presets import Components, build_optimizer
 from dlpo.optim.variable import Prompt
 from dlpo.runs.checkpoint import load_checkpoint, save_checkpoint
 from dlpo.runs.events import EventCallback, EventLog, truncate_events
@@ -156,6 +156,34 @@ class Session:
             self.forward.cache.close()
 
 
+def _bind_judge(
+    task: Task,
+    config: TrainConfig,
+    forward: LLMClient,
+    backward: LLMClient,
+    ledger: Ledger,
+    cache: ResponseCache | None,
+) -> list[Engine]:
+    """A metric that calls a model (an `LLMJudge`) gets a client with the run's cache and ledger, on
+    the run's own engine when it names the same spec (no second server); returns engines to close."""
+    metric = task.metric
+    spec = getattr(metric, "engine", None)
+    if metric is None or not callable(getattr(metric, "bind", None)) or not spec:
+        return []
+    from dlpo.engines.spec import build_engine, parse_engine_spec
+
+    owned: list[Engine] = []
+    if spec in ("local", config.backward):
+        engine = backward.engine
+    elif spec == config.forward:
+        engine = forward.engine
+    else:
+        engine = build_engine(parse_engine_spec(spec, role="backward", **config.engine.given()), role="backward")
+        owned.append(engine)
+    metric.bind(LLMClient(engine, cache=cache, ledger=ledger))
+    return owned
+
+
 def planned_steps(config: TrainConfig, n_train: int) -> int:
     """The optimizer steps the run plans: `steps`, or epochs x batches per epoch (the smaller when
     both are set)."""
@@ -197,7 +225,7 @@ def _build_clients(
     are closed at the end; a spec used for both roles loads its model once."""
     owned: list[Engine] = []
     if forward_engine is None or backward_engine is None:
-        from dlpo.engines.spec import build_engine, parse_engine_spec
+        from dlpo.engines.spec import build_engine, parse_engine_spec, same_engine
 
         def build(spec: str, role: str) -> Engine:
             return build_engine(parse_engine_spec(spec, role=role, **config.engine.given()), role=role)
@@ -206,7 +234,7 @@ def _build_clients(
             forward_engine = build(config.forward, "forward")
             owned.append(forward_engine)
         if backward_engine is None:
-            same = config.backward == config.forward and bool(owned)
+            same = bool(owned) and same_engine(config.forward, config.backward)
             backward_engine = forward_engine if same else build(config.backward, "backward")
             if not same:
                 owned.append(backward_engine)
@@ -225,16 +253,25 @@ async def open_session(
     backward_engine: Engine | None,
     on_event: EventCallback | None,
     use_cache: bool,
+    components: Components | None = None,
 ) -> Session:
     state = None
+    given = (components or Components()).names()
     if resume is not None:
         run = RunDir.open(resume)
         saved = TrainConfig.from_json(run.read_config())  # an old config.json gains the run options
-        config = saved if config is None else config
+        config = saved if config is None else config.model_copy(update={"components": given})
+        if saved.components != given:
+            raise ConfigError(
+                f"{run.path}: the run was made with the optimizer parts {saved.components or 'none'} given "
+                f"as objects, now {given or 'none'}: pass the same ones again to resume it"
+            )
         check_config(saved.to_json(), config.to_json(), where=str(run.path))
         state = load_checkpoint(run.checkpoint_path)
     elif config is None:
         raise ConfigError("fit needs a TrainConfig (or resume=<run dir>)")
+    else:
+        config = config.model_copy(update={"components": given})
     # Bad specs and tasks fail before a new run folder is created.
     _check_specs(config, forward_engine, backward_engine)
     task = task if task is not None else _load_task(config)
@@ -249,6 +286,7 @@ async def open_session(
     ledger = Ledger(budget=Budget(**config.budget.limits()))
     cache = ResponseCache(run.cache_path) if use_cache else None
     forward, backward, owned = _build_clients(config, ledger, cache, forward_engine, backward_engine)
+    owned += _bind_judge(task, config, forward, backward, ledger, cache)
     prompt = Prompt(task.initial_prompt)
     session = Session(
         config=config,
@@ -277,6 +315,7 @@ async def open_session(
         score_fn=session.score,
         seed=config.seed,
         planned_steps=planned_steps(config, len(train)),
+        components=components,
         update_format=config.update_format,
     )
     if state is not None:
