@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dlpo.engines.base import ChatRequest
 from dlpo.engines.client import LLMClient
@@ -24,6 +25,7 @@ class ExampleResult:
     output: str
     score: Score
     finish_reason: str = "stop"  # "length": the answer hit the max_tokens cap (it was cut off)
+    calls: tuple[Any, ...] = ()  # a program's model calls (`dlpo.programs.Call`), in order
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,10 @@ async def evaluate(
     role: str = "forward",
     max_tokens: int = DEFAULT_FORWARD_MAX_TOKENS,
 ) -> EvalResult:
-    """Answer every example under `prompt` (one concurrent batch) and score each answer."""
+    """Answer every example under `prompt` (one concurrent batch) and score each answer. A task
+    with a program runs it on every example (its calls interleave on the engine)."""
+    if task.program is not None:
+        return await _evaluate_program(client, task, prompt, examples, role, max_tokens)
     requests = [forward_request(task, prompt, ex, max_tokens) for ex in examples]
     completions = await client.complete(requests, role=role)
     scores = await asyncio.gather(*(task.ascore(c.text, ex) for ex, c in zip(examples, completions)))
@@ -70,3 +75,28 @@ async def evaluate(
             for ex, c, score in zip(examples, completions, scores)
         )
     )
+
+
+async def _evaluate_program(
+    client: LLMClient, task: Task, prompt: str, examples: Sequence[Example], role: str, max_tokens: int
+) -> EvalResult:
+    from dlpo.programs import parse_prompts, run_program
+
+    prompts = parse_prompts(prompt)
+
+    async def one(ex: Example) -> ExampleResult:
+        output, calls, problem = await run_program(
+            task.program,
+            prompts,
+            ex,
+            client,
+            role=role,
+            max_tokens=max_tokens,
+            timeout=task.program_timeout,
+            on_error=task.on_error,
+        )
+        score = Score(0.0, None, problem) if problem else await task.ascore(output, ex)
+        finish = calls[-1].finish_reason if calls else "stop"
+        return ExampleResult(ex, output, score, finish, calls)
+
+    return EvalResult(tuple(await asyncio.gather(*(one(ex) for ex in examples))))

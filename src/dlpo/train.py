@@ -191,6 +191,7 @@ async def _step(s: Session) -> None:
         reduction_max_tokens=s.config.reduction_max_tokens,
         gradient=s.config.recipe.gradient,
         policy=s.feedback,
+        target=getattr(s.optimizer, "next_target", None),  # a program: the prompt this step updates
     )
     s.log.emit("gradient", step, **gradient_payload(grad))
     report = await s.optimizer.step()

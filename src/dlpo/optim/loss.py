@@ -46,13 +46,19 @@ class TextualLoss:
         critique_correct: bool = False,
         gradient: str = "dlpo",
         policy: FeedbackPolicy | None = None,
+        target: str | None = None,
     ) -> Gradient:
         """Critique the wrong examples (all with `critique_correct`; one concurrent batch, role
         "backward"), reduce two or more critiques in one call, set and return `self.prompt.grad`.
         With `gradient="textgrad"`: TextGrad's two hops over every example and their concatenation
         (`optim/textgrad_gradient.py`; the reduction options do not apply). `policy` is the feedback
-        switch and the task conventions, applied to both kinds alike. Engine errors propagate."""
+        switch and the task conventions, applied to both kinds alike. Engine errors propagate.
+        `target`: for a program, the name of the prompt to critique; the critics then read each
+        example's whole trace with that prompt's call marked, and the gradient is for that prompt."""
         snapshot = Prompt(self.prompt_text, role_description=self.prompt.role_description)
+        result = self.result
+        if target is not None:
+            snapshot, result = _program_view(self.prompt_text, result, target)
         if gradient not in ("dlpo", "textgrad"):
             raise ValueError(f"unknown gradient {gradient!r}; allowed: dlpo, textgrad")
         if gradient == "textgrad":
@@ -60,7 +66,7 @@ class TextualLoss:
                 client,
                 snapshot,
                 self.task,
-                self.result,
+                result,
                 critique_max_tokens=critique_max_tokens,
                 policy=policy,
             )
@@ -70,7 +76,7 @@ class TextualLoss:
             client,
             snapshot,
             self.task,
-            self.result,
+            result,
             critique_max_tokens=critique_max_tokens,
             reduction_max_tokens=reduction_max_tokens,
             critique_correct=critique_correct,
@@ -78,6 +84,19 @@ class TextualLoss:
         )
         self.prompt.grad = grad
         return grad
+
+
+def _program_view(prompt_text: str, result: EvalResult, target: str) -> tuple[Prompt, EvalResult]:
+    """What the critics of a program step see: the target prompt as the prompt under review, and as
+    each example's reply the program's trace (every call, the target's marked, the final output)."""
+    from dataclasses import replace
+
+    from dlpo.programs import parse_prompts, trace_text
+
+    prompts = parse_prompts(prompt_text)
+    role = f"system prompt of the '{target}' call of a multi-step program"
+    view = tuple(replace(r, output=trace_text(r.calls, r.output, target)) for r in result.results)
+    return Prompt(prompts[target], role_description=role), EvalResult(view)
 
 
 async def textual_loss(

@@ -66,6 +66,19 @@ class Task:
     metric: Any = None
     on_error: str = "raise"
     metric_timeout: float = 60.0
+    # A program `program(prompts, example, llm) -> str` that calls the forward model with named
+    # prompts (`dlpo.programs`); `initial_prompt` then holds every prompt (`render_prompts`).
+    program: Any = None
+    program_timeout: float = 900.0
+
+    @property
+    def prompt_names(self) -> list[str]:
+        """The names of the prompts being optimized (["system"] for a plain task)."""
+        if self.program is None:
+            return ["system"]
+        from dlpo.programs import parse_prompts
+
+        return list(parse_prompts(self.initial_prompt))
 
     @classmethod
     def from_records(
@@ -85,6 +98,8 @@ class Task:
         name: str = "records",
         on_error: str = "raise",
         metric_timeout: float = 60.0,
+        program: Any = None,
+        prompts: dict[str, str] | None = None,
     ) -> Task:
         """A task from rows: a list of dicts, a pandas DataFrame, or a Hugging Face `Dataset` /
         `DatasetDict` (its train/validation/test splits are kept). `input`/`target` name the
@@ -92,7 +107,9 @@ class Task:
         built-in scorer name); `split` names a column holding train/val/test; otherwise rows are
         shuffled with `seed` and cut by `sizes` (train, val, test; default 30% / 20% / rest).
         `prompt` is the starting prompt (default "You will answer a question."); with a metric the
-        answer instruction defaults to none (the prompt must say how to answer)."""
+        answer instruction defaults to none (the prompt must say how to answer). `program` with
+        `prompts` (name -> starting text) optimizes several prompts of a multi-call program
+        (`dlpo.programs`)."""
         from dataclasses import replace
 
         from dlpo.tasks.files import build_task
@@ -126,7 +143,27 @@ class Task:
             description=f"{len(rows)} records given in Python",
             source="records",
         )
-        return replace(task, metric=metric, on_error=on_error, metric_timeout=metric_timeout)
+        task = replace(task, metric=metric, on_error=on_error, metric_timeout=metric_timeout)
+        if program is None and prompts is None:
+            return task
+        return task.with_program(program, prompts or {})
+
+    def with_program(self, program: Any, prompts: dict[str, str]) -> Task:
+        """This task answered by `program` with the named starting `prompts` (no answer
+        instruction is appended: the program writes the model's input itself)."""
+        from dataclasses import replace
+
+        from dlpo.errors import ConfigError
+        from dlpo.programs import check_prompts, render_prompts
+
+        if not callable(program):
+            raise ConfigError("program must be a function program(prompts, example, llm) -> str")
+        return replace(
+            self,
+            program=program,
+            initial_prompt=render_prompts(check_prompts(prompts)),
+            answer_instruction="",
+        )
 
     @property
     def scorer_name(self) -> str:

@@ -25,6 +25,13 @@ class PromptScore:
     val: float | None
     test: float | None = None
 
+    @property
+    def prompts(self) -> dict[str, str]:
+        """The named prompts (a program's several; a plain task's one, called "system")."""
+        from dlpo.programs import parse_prompts
+
+        return parse_prompts(self.prompt)
+
 
 @dataclass
 class FitResult:

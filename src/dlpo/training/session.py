@@ -156,6 +156,40 @@ class Session:
             self.forward.cache.close()
 
 
+def _prompt_group(session: Session, components: Components | None) -> Any:
+    """A program's prompts, each with its own optimizer (`optim.prompt_group`), updated in turn."""
+    import copy
+
+    from dlpo.optim.prompt_group import PromptGroup
+    from dlpo.programs import parse_prompts, render_prompts
+
+    config = session.config
+    if config.recipe.name in ("apo", "human") or config.warm_start != "none":
+        raise ConfigError("a program's prompts are optimized by the textual-gradient presets, without warm start")
+    start = parse_prompts(session.prompt.text)
+    steps = planned_steps(config, len(session.train))
+    parts: dict[str, tuple[Prompt, Any, list[Any]]] = {}
+    for index, name in enumerate(start):
+        part = Prompt(start[name], role_description=f"system prompt of the '{name}' call of a multi-step program")
+
+        async def score(candidate: str, name: str = name) -> float:
+            group = session.optimizer
+            return await session.score(render_prompts({**group.current(), name: candidate}))
+
+        opt, schedulers = build_optimizer(
+            config.recipe,
+            part,
+            session.backward,
+            score_fn=score,
+            seed=config.seed * 1000 + index,
+            planned_steps=max(1, math.ceil(steps / len(start))),
+            components=copy.deepcopy(components),
+            update_format=config.update_format,
+        )
+        parts[name] = (part, opt, schedulers)
+    return PromptGroup(session.prompt, parts)
+
+
 def _bind_judge(
     task: Task,
     config: TrainConfig,
@@ -275,6 +309,8 @@ async def open_session(
     # Bad specs and tasks fail before a new run folder is created.
     _check_specs(config, forward_engine, backward_engine)
     task = task if task is not None else _load_task(config)
+    if task.program is not None and config.recipe.name == "apo":
+        raise ConfigError("APO optimizes one system prompt: a program's prompts need a textual-gradient preset")
     train = _limit(task.train, config.train_limit)
     if not train:
         raise ConfigError(f"task {task.name!r} has no training examples")
@@ -308,16 +344,19 @@ async def open_session(
         created=resume is None,
         feedback=FeedbackPolicy(config.feedback, task_facts(task, train)),
     )
-    session.optimizer, session.schedulers = build_optimizer(
-        config.recipe,
-        prompt,
-        backward,
-        score_fn=session.score,
-        seed=config.seed,
-        planned_steps=planned_steps(config, len(train)),
-        components=components,
-        update_format=config.update_format,
-    )
+    if task.program is not None:
+        session.optimizer = _prompt_group(session, components)
+    else:
+        session.optimizer, session.schedulers = build_optimizer(
+            config.recipe,
+            prompt,
+            backward,
+            score_fn=session.score,
+            seed=config.seed,
+            planned_steps=planned_steps(config, len(train)),
+            components=components,
+            update_format=config.update_format,
+        )
     if state is not None:
         session.restore(state)
         session.resumed = True
