@@ -18,7 +18,7 @@ def test_a_pipe_gets_plain_lines_and_a_terminal_the_live_display():
 
 def test_optimize_without_a_terminal_prints_a_line_per_step_and_phase(tmp_path, capsys, scripted_engines):
     run = tmp_path / "run"
-    assert main(["optimize", "--preset", "tgd", "--steps", "2", "--run-dir", str(run)]) == 0
+    assert main(["optimize", "--task", "demo", "--preset", "tgd", "--steps", "2", "--run-dir", str(run)]) == 0
     captured = capsys.readouterr()
     lines = [line for line in captured.out.splitlines() if line.startswith("[dlpo")]
     assert "[dlpo" not in captured.err  # stderr keeps only errors

@@ -35,7 +35,7 @@ def test_a_small_sample_cannot_tell(tmp_path):
 
 def test_optimize_prints_the_gain_interval_and_n(tmp_path, capsys, scripted_engines):
     run = tmp_path / "run"
-    assert main(["optimize", "--preset", "tgd", "--steps", "1", "--run-dir", str(run)]) == 0
+    assert main(["optimize", "--task", "demo", "--preset", "tgd", "--steps", "1", "--run-dir", str(run)]) == 0
     out = capsys.readouterr().out
     assert "test gain vs start (95% CI)" in out
     g = paired_gain(run)

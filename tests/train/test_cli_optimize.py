@@ -13,14 +13,20 @@ from dlpo.errors import ConfigError
 from dlpo.train import TrainConfig
 
 
-def test_no_flags_is_the_quick_demo_run():
+def test_no_flags_is_the_main_job_on_tickets():
+    from dlpo.run_values import QUICK_RUNS
+
     config = TrainConfig.build(**config_values({}))
-    assert config.task == "demo" and config.recipe.name == "dlpo"
+    quick = QUICK_RUNS["tickets"]
+    assert config.task == "tickets" and config.recipe.name == "dlpo"
     assert config.forward == "local:qwen2.5-0.5b" and config.backward == "local:qwen2.5-1.5b"
-    assert config.steps == QUICK_DEMO["steps"] and config.batch_size == 3
-    assert (
-        config.acceptance_set == QUICK_DEMO["acceptance_set"] and config.val_limit == QUICK_DEMO["val_limit"]
-    )
+    assert config.steps == quick["steps"] and config.batch_size == 3 and config.test_limit == quick["test_limit"]
+    assert config.acceptance_set == quick["acceptance_set"] and config.val_limit == quick["val_limit"]
+
+
+def test_the_demo_task_keeps_its_quick_sizes():
+    config = TrainConfig.build(**config_values({"task": "demo"}))
+    assert config.steps == QUICK_DEMO["steps"] and config.val_limit == QUICK_DEMO["val_limit"]
 
 
 def test_flags_map_to_config(tmp_path):

@@ -1,7 +1,7 @@
 """`dlpo optimize`: optimize a task's prompt and print the best prompt with start/best/last scores.
 
-With no arguments: the `demo` task, the `dlpo` preset, forward `local:qwen2.5-0.5b`, backward
-`local:qwen2.5-1.5b`, and quick-run sizes (QUICK_DEMO) so it finishes in a few minutes on 2 CPU
+With no arguments: the `tickets` task, the `dlpo` preset, forward `local:qwen2.5-0.5b`, backward
+`local:qwen2.5-1.5b`, and quick-run sizes (run_values.QUICK_RUNS) so it finishes in a few minutes on 2 CPU
 cores. Other tasks default to the reference protocol (one epoch, full splits, acceptance on the
 whole train split) unless flags say otherwise. `--resume DIR` continues a killed run with its saved
 configuration (flags given with it must agree, except `--budget-calls`).
