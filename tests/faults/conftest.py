@@ -12,10 +12,11 @@ from .upstream import Upstream
 
 
 @pytest.fixture(scope="module")
-def upstream(small_model_path, tmp_path_factory):
+def upstream(request, small_model_path, tmp_path_factory):
+    """The module's model server: one slot (deterministic) unless the module sets `SLOTS`."""
     # DLPO_FAULT_THREADS=1 helps on a machine whose cores are busy with other work
     threads = int(os.environ.get("DLPO_FAULT_THREADS", "2"))
-    slots = int(os.environ.get("DLPO_FAULT_SLOTS", "1"))
+    slots = int(getattr(request.module, "SLOTS", os.environ.get("DLPO_FAULT_SLOTS", "1")))
     server = Upstream(small_model_path, tmp_path_factory.mktemp("upstream"), parallel=slots, threads=threads)
     try:
         server.start()

@@ -19,21 +19,11 @@ import pytest
 
 from .proxy import wait_until
 from .scenario import cached_wire_keys, finish, launch
-from .upstream import Upstream
 
 pytestmark = [pytest.mark.faults, pytest.mark.model, pytest.mark.server]
 
 
-@pytest.fixture(scope="module")
-def upstream(small_model_path, tmp_path_factory):
-    server = Upstream(small_model_path, tmp_path_factory.mktemp("upstream2"), parallel=2, threads=2)
-    try:
-        server.start()
-    except RuntimeError as exc:
-        server.stop()
-        pytest.fail(str(exc))
-    yield server
-    server.stop()
+SLOTS = 2  # the module's server (tests/faults/conftest.py): two parallel slots
 
 
 def cached_answers(run_dir) -> dict[str, str]:
