@@ -101,7 +101,10 @@ def run_one(task: str, preset: str, seed: int, args: argparse.Namespace, root: P
     }
     config = TrainConfig.build(**{k: v for k, v in values.items() if v is not None})
     start = time.perf_counter()
-    result = fit(config, run_dir=out)
+    if (out / "config.json").exists():  # a run this script started and was stopped: continue it
+        result = fit(None, resume=out)
+    else:
+        result = fit(config, run_dir=out)
     print(
         f"{task} {preset} seed {seed}: {time.perf_counter() - start:.0f} s; "
         f"test {result.start.test} -> {result.best.test}",
