@@ -46,8 +46,10 @@ def wire_key(body: dict[str, Any]) -> str:
 
 
 def request_kind(body: dict[str, Any]) -> str:
+    """`update` for the optimizer's rewrite requests: tagged ones, and the JSON sentence-edit ones
+    (structured output) that engines with `response_format` get."""
     text = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
-    return "update" if "IMPROVED_VARIABLE" in text else "other"
+    return "update" if "IMPROVED_VARIABLE" in text or body.get("response_format") else "other"
 
 
 @dataclass

@@ -142,6 +142,7 @@ class Task:
             name=name,
             description=f"{len(rows)} records given in Python",
             source="records",
+            scored_by_metric=metric is not None,
         )
         task = replace(task, metric=metric, on_error=on_error, metric_timeout=metric_timeout)
         if program is None and prompts is None:

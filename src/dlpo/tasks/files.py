@@ -182,9 +182,11 @@ def build_task(
     name: str = "records",
     description: str = "",
     source: str = "",
+    scored_by_metric: bool = False,
 ) -> Task:
     """A task from (line or row number, record) pairs: a file's rows, or records given in Python.
-    Errors name `where` and the line (file) or row (records)."""
+    Errors name `where` and the line (file) or row (records). With `scored_by_metric` the targets
+    are the metric's business (they may be empty, e.g. for an LLM judge with no reference)."""
     score_fn = make_scorer(scorer)
     stem = where.stem if isinstance(where, Path) else str(where)
     if id_col is None and all("id" in record for _, record in rows):
@@ -197,9 +199,9 @@ def build_task(
         target = _column(where, line, record, target_col, "target")
         if not text:
             raise DataError(f"{at}: empty input in column {input_col!r}")
-        if not target:
+        if not target and not scored_by_metric:
             raise DataError(f"{at}: empty target in column {target_col!r}")
-        problem = check_target(score_fn, target)
+        problem = None if scored_by_metric else check_target(score_fn, target)
         if problem:
             raise DataError(f"{at}: {problem} (scorer {score_fn.name!r})")
         ex_id = _column(where, line, record, id_col, "id") if id_col else f"{stem}/{index}"
