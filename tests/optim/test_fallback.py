@@ -100,3 +100,48 @@ def test_a_reply_to_the_user_is_not_an_instruction():
     assert parse_sentence("Please provide the reasoning question for me to work on.") is None
     assert parse_sentence("Sure, here it is") is None and parse_sentence("What is the question?") is None
     assert parse_sentence("Check each number twice.") == "Check each number twice."
+
+
+async def test_an_unstated_task_convention_comes_first_and_costs_no_call():
+    from dataclasses import replace
+
+    from dlpo.tasks.conventions import TaskFacts
+
+    labels = ("refund-request", "double-charge", "other")
+    facts = TaskFacts(
+        "label",
+        labels,
+        (
+            "The answer is exactly one of these labels, spelled exactly as written: "
+            + ", ".join(f"'{label}'" for label in labels)
+            + ".",
+            "Write the label only, with no other words.",
+        ),
+        whole_reply=True,
+    )
+    opt, engine = optimizer([], gradient=replace(GRAD, task_facts=facts))
+    report = await opt.step()
+    assert report.metrics["fallback"]["method"] == "convention" and not report.failed
+    assert opt.prompt.text.startswith(START) and all(label in opt.prompt.text for label in labels)
+    assert opt.client.ledger.roles["optimizer"].calls == 2  # the update and its re-ask: no sentence request
+    assert facts.unstated(opt.prompt.text) == ["Write the label only, with no other words."]
+
+
+def test_whole_reply_tasks_get_reply_hints_not_answer_line_hints():
+    from dlpo.evaluation import ExampleResult
+    from dlpo.optim.facts import fix_hints, observations
+    from dlpo.tasks.base import Example, Score
+    from dlpo.tasks.conventions import TaskFacts
+
+    facts = TaskFacts("label", ("refund-request", "other"), (), whole_reply=True)
+    item = ExampleResult(
+        Example("e", "I want my money back.", "refund-request"),
+        "The customer is asking for a refund-request of their order.",
+        Score(0.0, "The customer is asking for a refund-request of their order", "replied ...: contains ..."),
+        "length",
+    )
+    assert set(fix_hints([item], facts)) == {
+        "Keep the reply short: the answer only, with no explanation.",
+        "Reply with the label only, with no other words.",
+    }
+    assert not any("Answer:" in o for o in observations(item, facts))

@@ -43,6 +43,9 @@ class Gradient:
     hints: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
     values: BatchValues | None = None
+    # The task's conventions (`tasks.conventions.TaskFacts`) when the feedback shows them (`facts`):
+    # the unchanged fallback states an unstated one verbatim before asking the model for a sentence.
+    task_facts: Any = None
 
 
 @dataclass(frozen=True)

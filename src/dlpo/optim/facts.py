@@ -98,6 +98,25 @@ KIND_HINTS: dict[str, dict[str, str | None]] = {
         "no \\boxed{} answer": "End with the final answer inside \\boxed{}.",
     },
 }
+# Tasks scored on the whole reply (no `Answer:` line): what an observation says and the hint per
+# answer kind. Keys absent here do not apply (there is no answer line to misplace).
+WHOLE_REPLY_OBSERVED = {
+    "extra_words": "the reply holds extra words besides the answer itself",
+    "cut_off": "the reply was too long and was cut off at the length limit",
+}
+WHOLE_REPLY_HINTS: dict[str, dict[str, str]] = {
+    "extra_words": {
+        "number": "Reply with the value only, with no units or words.",
+        "label": "Reply with the label only, with no other words.",
+        "choice": "Reply with the option letter in parentheses only, such as (A).",
+        "text": "Reply with the answer only, with no other words.",
+        "math": "Reply with the answer only, with no other words.",
+    },
+    "cut_off": {
+        kind: "Keep the reply short: the answer only, with no explanation."
+        for kind in ("number", "label", "choice", "text", "math")
+    },
+}
 # Scorer-reason prefixes that name a failure kind (matched in this order).
 _REASON_KEYS = (
     "no `Answer:` line",
@@ -229,6 +248,8 @@ def observation_keys(item: ExampleResult, facts: TaskFacts | None = None) -> lis
     """Keys of `OBSERVED` that hold for a reply (meant for wrong replies), for the task's answer
     kind (`facts`; inferred from the target when None: a number or text)."""
     facts = _facts_of(item, facts)
+    if facts.whole_reply:
+        return _whole_reply_keys(item, facts)
     out: list[str] = []
     text = item.output
     markers = list(_MARKER.finditer(text))
@@ -255,13 +276,27 @@ def observation_keys(item: ExampleResult, facts: TaskFacts | None = None) -> lis
     return out
 
 
+def _whole_reply_keys(item: ExampleResult, facts: TaskFacts) -> list[str]:
+    """Observations of a reply that is itself the answer: cut off, or the answer plus other words."""
+    out = ["cut_off"] if item.finish_reason == "length" else []
+    target = item.example.target.strip()
+    reply = " ".join(item.output.split()).strip()
+    if target and reply.casefold() != target.casefold() and _extra_words(reply, target, facts):
+        out.append("extra_words")
+    return out
+
+
 def observations(item: ExampleResult, facts: TaskFacts | None = None) -> list[str]:
     """What the reply's structure shows beyond the scorer's reason, in words."""
-    return [OBSERVED[k] for k in observation_keys(item, facts)]
+    f = _facts_of(item, facts)
+    texts = WHOLE_REPLY_OBSERVED if f.whole_reply else OBSERVED
+    return [texts[k] for k in observation_keys(item, f)]
 
 
-def hint_for(key: str, kind: AnswerKind) -> str | None:
+def hint_for(key: str, kind: AnswerKind, whole_reply: bool = False) -> str | None:
     """The fix hint of a failure kind for an answer kind (None: it does not apply)."""
+    if whole_reply:
+        return WHOLE_REPLY_HINTS.get(key, {}).get(kind)
     overrides = KIND_HINTS.get(kind, {})
     if key in overrides:
         return overrides[key]
@@ -287,8 +322,8 @@ def fix_hints(
         if item.score.correct:
             continue
         f = _facts_of(item, facts)
-        keys = observation_keys(item, f) + _reason_keys(item.score.reason)
-        hints = [h for k in keys if (h := hint_for(k, f.kind)) is not None]
+        keys = observation_keys(item, f) + ([] if f.whole_reply else _reason_keys(item.score.reason))
+        hints = [h for k in keys if (h := hint_for(k, f.kind, f.whole_reply)) is not None]
         counts.update(dict.fromkeys(hints, 1))
     ranked = [h for h, _ in counts.most_common()]
     return ranked if limit is None else ranked[:limit]

@@ -6,6 +6,9 @@ was the main failure of small-model runs. A full rewrite is what the small model
 sentence is a request it handles far better. So, when no usable candidate came back and a reply was
 unchanged (or already rejected), the step
 
+0. states a task convention the prompt does not state yet, verbatim (`conventions`: the label set
+   and its spellings, "the label only", the number format; drawn from the training targets, shown in
+   the feedback under `feedback: facts`, so a small model that ignores them cannot keep them out);
 1. asks for ONE new sentence that fixes the batch's most frequent problem (the first fix hint, else
    the first critic suggestion: `problems`), greedily, then once more sampled (temperature 0.7,
    its own seed and `sample_index`) on the next problem;
@@ -98,6 +101,12 @@ def append_sentence(prompt: str, sentence: str) -> str:
         return sentence
     joiner = " " if prompt.endswith((".", "!", "?", ":", '"', "'", ")")) else ". "
     return prompt + joiner + sentence
+
+
+def conventions(grad: Gradient, prompt: str) -> list[str]:
+    """The task's convention lines that `prompt` does not state yet (none under `feedback: plain`)."""
+    facts = grad.task_facts
+    return list(facts.unstated(prompt)) if facts is not None else []
 
 
 def verbatim_fixes(grad: Gradient, prompt: str) -> list[str]:

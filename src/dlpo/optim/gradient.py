@@ -201,4 +201,5 @@ async def compute_gradient(
         hints=tuple(hints(items, policy)),
         suggestions=tuple(kept),
         values=values,
+        task_facts=policy.task if policy.facts else None,
     )

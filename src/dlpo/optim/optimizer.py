@@ -330,14 +330,21 @@ class TextualGradientDescent:
         metrics: dict[str, Any],
         log: list[dict[str, Any]],
     ) -> str | None:
-        """The unchanged fallback (`dlpo.optim.fallback`): one new sentence for the most frequent
-        problem (greedy, then sampled on the next problem), else a fix hint or suggestion verbatim;
-        appended in code, then checked like any candidate."""
+        """The unchanged fallback (`dlpo.optim.fallback`): an unstated task convention verbatim, else
+        one new sentence for the most frequent problem (greedy, then sampled on the next problem),
+        else a fix hint or suggestion verbatim; appended in code, then checked like any candidate."""
         problems = fallback.problems(grad)
         tried: list[dict[str, Any]] = []
         final: str | None = None
         method: str | None = None
-        for k in range(2):
+        for sentence in fallback.conventions(grad, current):
+            entry = {"reply": None, "sentence": sentence}
+            tried.append(entry)
+            final = self._fallback_candidate(ctx, grad, current, sentence, entry)
+            if final is not None:
+                method = "convention"
+                break
+        for k in range(0 if final is not None else 2):
             request = fallback.sentence_request(
                 current,
                 problems[min(k, len(problems) - 1)],

@@ -161,4 +161,5 @@ async def compute_textgrad_gradient(
         sources=batch_sources(items),
         hints=tuple(hints(items, policy)),
         values=values,
+        task_facts=policy.task if policy.facts else None,
     )

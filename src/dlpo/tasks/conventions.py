@@ -36,6 +36,9 @@ _CHOICE = re.compile(r"^\([A-Z]\)$")
 _NUMERIC_SCORERS = ("numeric", "reference:gsm8k", "reference:mgsm")
 _MATH_SCORERS = ("math", "reference:math")
 CONVENTIONS_HEADER = "Task conventions (true of every training answer; a good prompt states them):"
+# Scorers that read the whole reply as the answer (no `Answer:` line to look for).
+WHOLE_REPLY_SCORERS = ("whole",)
+LABEL_LINE_START = "The answer is exactly one of these labels"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class TaskFacts:
     kind: AnswerKind = "text"
     labels: tuple[str, ...] = ()
     lines: tuple[str, ...] = ()
+    # The scorer reads the whole reply as the answer (no `Answer:` line): hints say "reply with ...".
+    whole_reply: bool = False
 
     def render(self) -> str:
         """The block stated once per step in the optimizer's feedback ('' when there are none)."""
@@ -54,7 +59,23 @@ class TaskFacts:
         return CONVENTIONS_HEADER + "\n" + "\n".join(f"- {line}" for line in self.lines)
 
     def to_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "labels": list(self.labels), "lines": list(self.lines)}
+        out: dict[str, object] = {"kind": self.kind, "labels": list(self.labels), "lines": list(self.lines)}
+        if self.whole_reply:
+            out["whole_reply"] = True
+        return out
+
+    def unstated(self, prompt: str) -> list[str]:
+        """The convention lines `prompt` does not state yet: the label-set line when a label is
+        missing from the prompt, any other line when the prompt lacks its words."""
+        low = " ".join(prompt.split()).casefold()
+        out = []
+        for line in self.lines:
+            if self.labels and line.startswith(LABEL_LINE_START):
+                if not all(label.casefold() in low for label in self.labels):
+                    out.append(line)
+            elif " ".join(line.split()).casefold().rstrip(".") not in low:
+                out.append(line)
+        return out
 
 
 def _scorer_name(task: Task) -> str:
@@ -161,14 +182,15 @@ def task_facts(task: Task, train: Sequence[Example] | None = None) -> TaskFacts:
     kind = answer_kind(task, targets)
     if not targets:
         return TaskFacts(kind=kind)
+    whole = _scorer_name(task) in WHOLE_REPLY_SCORERS
     if kind == "number":
-        return TaskFacts(kind, (), tuple(_number_lines(targets)))
+        return TaskFacts(kind, (), tuple(_number_lines(targets)), whole)
     if kind == "choice":
         lines = ("The answer is one option letter in parentheses, such as (A), and nothing else.",)
-        return TaskFacts(kind, (), lines)
+        return TaskFacts(kind, (), lines, whole)
     if kind == "math":
-        return TaskFacts(kind, (), ("Put only the final answer inside \\boxed{}, with no words in the box.",))
+        return TaskFacts(kind, (), ("Put only the final answer inside \\boxed{}, with no words in the box.",), whole)
     if kind == "label":
         labels = _label_set(targets, _scorer_name(task))
-        return TaskFacts(kind, labels, tuple(_label_lines(labels)))
-    return TaskFacts(kind, (), tuple(_text_lines(targets)))
+        return TaskFacts(kind, labels, tuple(_label_lines(labels)), whole)
+    return TaskFacts(kind, (), tuple(_text_lines(targets)), whole)
