@@ -119,7 +119,7 @@ async def test_an_unstated_task_convention_comes_first_and_costs_no_call():
         ),
         whole_reply=True,
     )
-    opt, engine = optimizer([], gradient=replace(GRAD, task_facts=facts))
+    opt, _ = optimizer([], gradient=replace(GRAD, task_facts=facts))
     report = await opt.step()
     assert report.metrics["fallback"]["method"] == "convention" and not report.failed
     assert opt.prompt.text.startswith(START) and all(label in opt.prompt.text for label in labels)
