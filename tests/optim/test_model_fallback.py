@@ -53,7 +53,14 @@ class UnchangedRewrites:
 async def test_an_unchanged_rewrite_still_yields_a_new_candidate(
     small_model_path, large_model_path, tmp_path
 ):
+    from dataclasses import replace
+
     task = load_task("demo")
+    # The prompt already states the task's conventions, so the fallback cannot just state one of them
+    # (tests/optim/test_fallback.py covers that path): the real model must write the new sentence.
+    facts = task_facts(task)
+    task = replace(task, initial_prompt=" ".join([task.initial_prompt, *facts.lines]))
+    assert facts.unstated(task.initial_prompt) == []
     cache = ResponseCache(tmp_path / "cache.sqlite")
     fwd_engine = build_engine({"kind": "local", "model": "qwen2.5-0.5b", "slots": 1})
     bwd_engine = build_engine({"kind": "local", "model": "qwen2.5-1.5b", "slots": 1}, role="backward")
@@ -62,7 +69,7 @@ async def test_an_unchanged_rewrite_still_yields_a_new_candidate(
     try:
         prompt = Prompt(task.initial_prompt)
         loss = await textual_loss(forward, task, prompt, task.train[:2], max_tokens=96)
-        policy = FeedbackPolicy("facts", task_facts(task))
+        policy = FeedbackPolicy("facts", facts)
         await loss.backward(backward, critique_max_tokens=80, reduction_max_tokens=100, policy=policy)
         opt, _ = build_optimizer(resolve_recipe("tlr"), prompt, backward, score_fn=None, seed=0)
         report = await opt.step()

@@ -14,10 +14,10 @@ from dlpo.cache import ResponseCache
 from dlpo.engines.client import LLMClient
 from dlpo.engines.spec import build_engine
 from dlpo.evaluation import evaluate
+from dlpo.optim.acceptance import auto_schedule
 from dlpo.optim.loss import textual_loss
 from dlpo.optim.optimizer import StepReport
 from dlpo.optim.presets import build_optimizer, resolve_recipe
-from dlpo.optim.acceptance import auto_schedule
 from dlpo.optim.variable import Prompt
 from dlpo.tasks.registry import load_task
 from dlpo.usage import Ledger
