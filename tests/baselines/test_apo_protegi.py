@@ -183,3 +183,19 @@ def test_the_run_folder_records_the_shared_minibatch_and_parent_paraphrases(tmp_
         ev for ev in read_events(tmp_path / "run" / "events.jsonl") if ev["type"] == "apo_expansion"
     ]
     assert len(expansion["examples"]) == 4 and len(expansion["parent_paraphrases"]) == 1
+
+
+async def test_apo_successors_get_the_task_conventions_under_facts(sums):
+    """Every method's candidates get the task conventions under `feedback: facts` (APO's too)."""
+    from dlpo.optim.feedback import FeedbackPolicy
+    from dlpo.tasks.conventions import task_facts
+
+    facts = task_facts(sums)
+    assert facts.lines  # the toy task's bare-number targets have a format to state
+    o = ApoOptions(beam_width=1, minibatch=4, n_gradients=1, errors_per_gradient=4, mc_samples=1, **SMALL)
+    apo, _, _ = _apo(sums, always_wrong, o, ["Prompt A."], feedback=FeedbackPolicy("facts", facts))
+    exp = await apo.expand("Prompt A.", sums.train[:4])
+    assert exp.successors and all(not facts.unstated(p) for p in exp.successors)
+    plain, _, _ = _apo(sums, always_wrong, o, ["Prompt A."], feedback=FeedbackPolicy("plain", facts))
+    exp = await plain.expand("Prompt A.", sums.train[:4])
+    assert exp.successors and all(facts.unstated(p) for p in exp.successors)

@@ -145,3 +145,63 @@ def test_whole_reply_tasks_get_reply_hints_not_answer_line_hints():
         "Reply with the label only, with no other words.",
     }
     assert not any("Answer:" in o for o in observations(item, facts))
+
+
+LABELS = ("refund-request", "double-charge", "other")
+FACTS_LINES = (
+    "The answer is exactly one of these labels, spelled exactly as written: "
+    + ", ".join(f"'{label}'" for label in LABELS)
+    + ".",
+    "Write the label only, with no other words.",
+)
+
+
+def label_facts():
+    from dlpo.tasks.conventions import TaskFacts
+
+    return TaskFacts("label", LABELS, FACTS_LINES, whole_reply=True)
+
+
+async def test_a_candidate_that_leaves_the_conventions_out_gets_them_added():
+    from dataclasses import replace
+
+    from optim_helpers import FinishEngine
+
+    new = f"{START} Read the message twice."
+    engine = FinishEngine(lambda r: f"<IMPROVED_VARIABLE>{new}</IMPROVED_VARIABLE>")
+    prompt = Prompt(START)
+    prompt.grad = replace(GRAD, task_facts=label_facts())
+    opt = TextualGradientDescent(prompt, LLMClient(engine), update_format="tags")
+    report = await opt.step()
+    assert report.accepted and report.metrics["conventions_added"] == 2
+    assert opt.prompt.text.startswith(new) and all(line in opt.prompt.text for line in FACTS_LINES)
+    # under `feedback: plain` the gradient carries no conventions: nothing is added
+    prompt2 = Prompt(START)
+    prompt2.grad = GRAD
+    opt2 = TextualGradientDescent(
+        prompt2,
+        LLMClient(FinishEngine(lambda r: f"<IMPROVED_VARIABLE>{new}</IMPROVED_VARIABLE>")),
+        update_format="tags",
+    )
+    await opt2.step()
+    assert opt2.prompt.text == new
+
+
+async def test_a_sentence_copied_from_the_request_is_rejected_and_reasked():
+    from optim_helpers import FinishEngine
+
+    from dlpo.optim.techniques.learning_rate import LearningRate
+
+    copied = f"{START} Rule A, stated more precisely."
+    good = f"{START} Read the message twice."
+    replies = [copied, good]
+    engine = FinishEngine(lambda r: f"<IMPROVED_VARIABLE>{replies.pop(0)}</IMPROVED_VARIABLE>")
+    prompt = Prompt(START)
+    prompt.grad = GRAD
+    opt = TextualGradientDescent(
+        prompt, LLMClient(engine), techniques=[LearningRate()], lr=2, update_format="tags"
+    )
+    report = await opt.step()
+    reasons = [p["reason"] for p in report.metrics["parse"]]
+    assert reasons[0].startswith("copied from the request") and reasons[1] == "ok"
+    assert opt.prompt.text == good

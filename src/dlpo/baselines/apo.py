@@ -43,6 +43,7 @@ from dlpo.baselines.bandit import Selection, select_successive_rejects, select_u
 from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
 from dlpo.evaluation import ExampleResult, evaluate
+from dlpo.optim.fallback import with_conventions
 from dlpo.optim.feedback import FeedbackPolicy
 from dlpo.optim.gradient import batch_sources
 from dlpo.optim.masking import leaked_values
@@ -164,6 +165,8 @@ class APO:
         if errors or not self.skip_correct_batches:
             await self._paraphrase(exp, errors)
         pool = list(dict.fromkeys(exp.edits + exp.paraphrases + exp.parent_paraphrases))
+        if self.feedback.facts:  # the same as every method's candidates get (optim.fallback)
+            pool = list(dict.fromkeys(with_conventions(p, self.feedback.task)[0] for p in pool))
         cap = self.o.max_expansion
         exp.successors = self.rng.sample(pool, cap) if len(pool) > cap else pool
         return exp

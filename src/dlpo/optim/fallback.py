@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from dlpo.engines.base import ChatRequest
 from dlpo.optim.base import Gradient
@@ -101,6 +102,15 @@ def append_sentence(prompt: str, sentence: str) -> str:
         return sentence
     joiner = " " if prompt.endswith((".", "!", "?", ":", '"', "'", ")")) else ". "
     return prompt + joiner + sentence
+
+
+def with_conventions(prompt: str, facts: Any) -> tuple[str, int]:
+    """`prompt` with every task convention it does not state appended (and how many there were):
+    how `feedback: facts` gives every method's candidates the conventions (`TaskFacts.unstated`)."""
+    missing = list(facts.unstated(prompt)) if facts is not None else []
+    for line in missing:
+        prompt = append_sentence(prompt, line)
+    return prompt, len(missing)
 
 
 def conventions(grad: Gradient, prompt: str) -> list[str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from dlpo.engines.client import LLMClient
@@ -79,10 +79,26 @@ class _Ask:
     message: str
     schema: str | None = None
     frozen: tuple[int, ...] = ()
+    # The request's own instructions and worked examples (normalized): a new sentence copied from
+    # them is the model echoing the request, not an improvement (seen: TLR's example sentences).
+    scaffold: str = ""
 
 
 def _normalized(text: str) -> str:
     return " ".join(text.split()).lower()
+
+
+def _copied(candidate: str, current: str, scaffold: str) -> str | None:
+    """Why `candidate` is a copy of the request's own text: a new sentence of three or more words
+    that the request's instructions or worked examples contain (None when there is none)."""
+    if not scaffold:
+        return None
+    before = {_normalized(s) for s in split_sentences(current)}
+    for sentence in split_sentences(candidate):
+        norm = _normalized(sentence)
+        if norm not in before and len(norm.split()) >= 3 and norm.rstrip(".") in scaffold:
+            return f"copied from the request: {sentence[:80]!r} is part of its instructions or examples"
+    return None
 
 
 def _by_order(techniques: Sequence[Technique], order: Callable[[object], int]) -> list[Technique]:
@@ -182,6 +198,11 @@ class TextualGradientDescent:
         return None
 
     def _request(self, ctx: UpdateContext, grad: Gradient, sections: Sequence[Any]) -> _Ask:
+        ask = self._build_request(ctx, grad, sections)
+        scaffold = [s.instruction for s in sections] + [s.body for s in sections if not s.tag]
+        return replace(ask, scaffold=_normalized(" ".join(scaffold)))
+
+    def _build_request(self, ctx: UpdateContext, grad: Gradient, sections: Sequence[Any]) -> _Ask:
         current = ctx.prompt
         if not self.json_updates:
             return _Ask(build_update_message(current, self.prompt.role_description, grad.text, sections))
@@ -229,7 +250,7 @@ class TextualGradientDescent:
             method = parsed.method if ask.schema is None else f"json->{parsed.method}"
             reason = parsed.reason if ask.schema is None or parsed.candidate is not None else reason
         if candidate is not None:
-            reason = self._reject(candidate, current, grad) or ""
+            reason = self._reject(candidate, current, grad) or _copied(candidate, current, ask.scaffold) or ""
         log.append({"method": method, "finish_reason": finish, "reason": reason or "ok"})
         return candidate if not reason else None
 
@@ -312,11 +333,16 @@ class TextualGradientDescent:
             metrics.update(check_metrics)
         metrics["reask_by"] = ctx.notes.get("reask_by")
         if final is not None:
+            final = self._with_conventions(final, grad, metrics)
             late = self._reject(final, current, grad)
             if late is not None:
                 parse_log.append({"method": "after_checks", "finish_reason": "", "reason": late})
                 final = None
-        if final is None and self.unchanged_fallback and fallback.triggered([p["reason"] for p in parse_log]):
+        if (
+            final is None
+            and self.unchanged_fallback
+            and (fallback.triggered([p["reason"] for p in parse_log]) or fallback.conventions(grad, current))
+        ):
             final = await self._fallback(ctx, grad, current, metrics, parse_log)
         metrics["parse"] = parse_log
         metrics["reasks"] = len(replies) - 1
@@ -376,6 +402,16 @@ class TextualGradientDescent:
         reason = "ok" if final is not None else "fallback: no usable new sentence"
         log.append({"method": f"fallback:{method or 'none'}", "finish_reason": "", "reason": reason})
         return final
+
+    def _with_conventions(self, candidate: str, grad: Gradient, metrics: dict[str, Any]) -> str:
+        """Under `feedback: facts`, the task conventions the candidate does not state are added to it
+        (they are true of every training answer, so stating them is never wrong, and a small model
+        that was shown them may still leave them out). Code's addition, not the model's edit: TLR has
+        measured the model's edits already."""
+        candidate, added = fallback.with_conventions(candidate, grad.task_facts)
+        if added:
+            metrics["conventions_added"] = added
+        return candidate
 
     def _fallback_candidate(
         self, ctx: UpdateContext, grad: Gradient, current: str, sentence: str, entry: dict[str, Any]

@@ -24,13 +24,16 @@ from typing import Any
 from dlpo.optim.base import CheckResult, RequestSection, StepOutcome, UpdateContext
 from dlpo.optim.sentences import WORD_CAP, SentenceDiff, sentence_diff, trim_to_budget
 
+# Placeholder sentences, not real instructions: a small model copies an example's sentences into
+# the prompt (seen with "Show each step; check each number." on a label task), and the optimizer
+# rejects a new sentence copied from the request.
 EXAMPLE = (
     "Example of counting edits:\n"
-    'Old: "Solve the problem. Be brief. Give the answer."\n'
-    "New: \"Solve the problem step by step. Give the answer. End with 'Answer: <number>'.\"\n"
-    'Edits: 1 modified ("Solve the problem." -> "Solve the problem step by step."), 1 deleted '
-    '("Be brief."), 1 added ("End with ...") = 3 edits.\n'
-    'Adding "Show each step; check each number." is 2 edits.'
+    'Old: "Rule A. Rule B. Rule C."\n'
+    'New: "Rule A, stated more precisely. Rule C. Rule D."\n'
+    'Edits: 1 modified ("Rule A." -> "Rule A, stated more precisely."), 1 deleted ("Rule B."), '
+    '1 added ("Rule D.") = 3 edits.\n'
+    'Adding "Rule E; rule F." is 2 edits.'
 )
 
 RULES = (
