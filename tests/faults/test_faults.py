@@ -116,9 +116,26 @@ def test_c_malformed_optimizer_replies(proxy, tmp_path, table):
     log = proxy.log[start:]
     updates = [r.action for r in log if r.kind == "update"]
     assert updates == ["notags", "garbage", "empty", "notags"], "each malformed reply is re-asked once"
-    steps = [e for e in stream(run) if e["type"] == "step"]
-    assert [s["failed"] for s in steps] == [True, True], "a step whose replies stay malformed is failed"
-    assert result["stopped"] is None and result["best"]["prompt"] == result["start"]["prompt"]
+    events = stream(run)
+    steps = [e for e in events if e["type"] == "step"]
+    edits = [e["metrics"] for e in events if e["type"] == "edits"]
+    assert len(steps) == len(edits) == 2
+    # No model-written candidate survives. A step is failed, unless the unchanged fallback stated an
+    # unstated task convention: a sentence written by code, with no model call.
+    by_code = []
+    for step, metrics in zip(steps, edits):
+        used = metrics.get("fallback") or {}
+        if not step["failed"]:
+            assert used.get("method") == "convention" and all(t["reply"] is None for t in used["tried"]), (
+                "a step whose replies stay malformed is failed or gets the code's convention sentence"
+            )
+            by_code.append(used["tried"][-1]["sentence"])
+    assert any(s["failed"] for s in steps), "a step whose replies stay malformed is failed"
+    assert result["stopped"] is None
+    start_prompt = result["start"]["prompt"]
+    assert result["best"]["prompt"] == start_prompt or all(
+        sentence in result["best"]["prompt"] for sentence in by_code
+    ), "the best prompt is the start, or the start with the code's convention sentences"
     assert {"badjson", "nochoices"} <= {r.action for r in log}, "transport garbage was retried"
     table["c: malformed optimizer replies"] = {
         "faults": f"{faults_since(proxy, start)} (no tags, garbage, empty, bad JSON, no choices)",
