@@ -29,7 +29,7 @@ def forward(request: ChatRequest) -> str:
 def backward(request: ChatRequest) -> str:
     text = "\n".join(m.content for m in request.messages)
     if "IMPROVED_VARIABLE" in text:
-        current = re.search(r"<VARIABLE>\n(.*?)\n</VARIABLE>", text, re.S)
+        current = re.search(r"<VARIABLE>\n(.*?)\n</VARIABLE>", text, re.DOTALL)
         base = current.group(1) if current else ""
         return f"<IMPROVED_VARIABLE>{base} Work step by step.</IMPROVED_VARIABLE>"
     return "- Add the two numbers given by the previous call."

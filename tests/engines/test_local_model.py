@@ -140,3 +140,34 @@ async def test_a_server_that_dies_mid_run_is_started_again(small_model_path):
     finally:
         await engine.aclose()
     assert again.text == first.text and engine.restarts == 1
+
+
+def test_one_server_serves_trials_on_successive_event_loops(small_model_path, caplog):
+    """A sweep runs each trial on its own loop and keeps the local server: releasing the client at
+    the end of a loop leaves the server up (same process, no restart) and nothing for a dead loop."""
+    import gc
+    import logging
+
+    engine = LocalEngine("qwen2.5-0.5b", slots=1, max_retries=0)
+
+    async def trial() -> str:
+        try:
+            [answer] = await engine.complete([QUESTION])
+            gc.collect()  # a client of an earlier loop, collected now, closes itself on this loop
+            await asyncio.sleep(0.2)
+        finally:
+            await engine.release_client()
+        return answer.text
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    try:
+        first = asyncio.run(trial())
+        pid = engine.server.pid
+        second = asyncio.run(trial())
+        same_server = engine.server.pid == pid and engine.server.running
+        gc.collect()
+    finally:
+        engine.close()
+    assert second == first and "42" in first
+    assert same_server and engine.server.starts == 1 and engine.restarts == 0
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]

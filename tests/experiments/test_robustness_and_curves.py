@@ -30,7 +30,7 @@ def test_robustness_gain_worst_seed_share_worse_and_largest_drop():
 def test_best_so_far_at_a_budget_and_the_figure(tmp_path):
     assert best_so_far(ROWS[0]["curve"], 99) is None
     assert best_so_far(ROWS[0]["curve"], 600) == 0.6  # the drop at 500 does not count
-    mean, std, n = at_budget(ROWS[:2], 400)
+    mean, _std, n = at_budget(ROWS[:2], 400)
     assert n == 2 and abs(mean - 0.55) < 1e-9
     png = curves_figure(ROWS, "t", tmp_path / "c.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000

@@ -66,7 +66,9 @@ def test_yaml_error_has_a_line(tmp_path):
         load_experiment(p)
 
 
-@pytest.mark.parametrize("name", ["ablation", "compare_demo", "compare_gsm8k", "compare_tickets", "compare_bbh"])
+@pytest.mark.parametrize(
+    "name", ["ablation", "compare_demo", "compare_gsm8k", "compare_tickets", "compare_bbh"]
+)
 def test_shipped_experiments_expand(name):
     spec = load_experiment(ROOT / "experiments" / f"{name}.yaml")
     assert len(expand(spec)) >= 3

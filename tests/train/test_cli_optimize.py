@@ -20,7 +20,9 @@ def test_no_flags_is_the_main_job_on_tickets():
     quick = QUICK_RUNS["tickets"]
     assert config.task == "tickets" and config.recipe.name == "dlpo"
     assert config.forward == "local:qwen2.5-0.5b" and config.backward == "local:qwen2.5-1.5b"
-    assert config.steps == quick["steps"] and config.batch_size == 3 and config.test_limit == quick["test_limit"]
+    assert (
+        config.steps == quick["steps"] and config.batch_size == 3 and config.test_limit == quick["test_limit"]
+    )
     assert config.acceptance_set == quick["acceptance_set"] and config.val_limit == quick["val_limit"]
 
 

@@ -123,7 +123,7 @@ class LocalEngine:
             if self._server is None:
                 self._server = LlamaServer(self._model_path(), self._alias(), self.options, seed=self.seed)
             if not self._server.running or self._client is None:
-                if self._server.starts > 0:
+                if self._server.starts > 0 and not self._server.running:
                     self.restarts += 1
                 base_url = await asyncio.to_thread(self._server.start)
                 if self._client is not None:
@@ -156,6 +156,15 @@ class LocalEngine:
             await client.aclose()
         if self._server is not None:
             await asyncio.to_thread(self._server.stop)
+
+    async def release_client(self) -> None:
+        """Close the HTTP client, which is bound to the running event loop, and keep the server.
+
+        A sweep shares one server across trials that each run on their own loop; a client left
+        open when its loop ends would be closed later on a dead loop ("Event loop is closed")."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     def close(self) -> None:
         """Synchronous stop, for code that runs outside an event loop (atexit, worker shutdown)."""

@@ -86,8 +86,11 @@ def _run_trial(trial: Trial, sweep_dir: str, share_cache: bool) -> dict[str, Any
                 )
             finally:
                 for engine, owned in ((forward, own_f), (backward, own_b)):
+                    inner = getattr(engine, "engine", engine)
                     if owned:
-                        await getattr(engine, "engine", engine).aclose()
+                        await inner.aclose()
+                    elif hasattr(inner, "release_client"):  # shared across trials: keep the server
+                        await inner.release_client()
 
         try:
             run_sync(go())

@@ -55,7 +55,9 @@ class PromptGroup:
         name = self.next_target
         prompt, opt, schedulers = self.parts[name]
         if self.rendered.grad is None:
-            raise RuntimeError("step() needs the gradient: call `await loss.backward(client, target=...)` first")
+            raise RuntimeError(
+                "step() needs the gradient: call `await loss.backward(client, target=...)` first"
+            )
         prompt.grad = self.rendered.grad
         report = await opt.step()
         for scheduler in schedulers:

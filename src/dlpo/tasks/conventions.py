@@ -189,7 +189,9 @@ def task_facts(task: Task, train: Sequence[Example] | None = None) -> TaskFacts:
         lines = ("The answer is one option letter in parentheses, such as (A), and nothing else.",)
         return TaskFacts(kind, (), lines, whole)
     if kind == "math":
-        return TaskFacts(kind, (), ("Put only the final answer inside \\boxed{}, with no words in the box.",), whole)
+        return TaskFacts(
+            kind, (), ("Put only the final answer inside \\boxed{}, with no words in the box.",), whole
+        )
     if kind == "label":
         labels = _label_set(targets, _scorer_name(task))
         return TaskFacts(kind, labels, tuple(_label_lines(labels)), whole)

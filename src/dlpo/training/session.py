@@ -165,12 +165,16 @@ def _prompt_group(session: Session, components: Components | None) -> Any:
 
     config = session.config
     if config.recipe.name in ("apo", "human") or config.warm_start != "none":
-        raise ConfigError("a program's prompts are optimized by the textual-gradient presets, without warm start")
+        raise ConfigError(
+            "a program's prompts are optimized by the textual-gradient presets, without warm start"
+        )
     start = parse_prompts(session.prompt.text)
     steps = planned_steps(config, len(session.train))
     parts: dict[str, tuple[Prompt, Any, list[Any]]] = {}
     for index, name in enumerate(start):
-        part = Prompt(start[name], role_description=f"system prompt of the '{name}' call of a multi-step program")
+        part = Prompt(
+            start[name], role_description=f"system prompt of the '{name}' call of a multi-step program"
+        )
 
         async def score(candidate: str, name: str = name) -> float:
             group = session.optimizer
@@ -212,7 +216,9 @@ def _bind_judge(
     elif spec == config.forward:
         engine = forward.engine
     else:
-        engine = build_engine(parse_engine_spec(spec, role="backward", **config.engine.given()), role="backward")
+        engine = build_engine(
+            parse_engine_spec(spec, role="backward", **config.engine.given()), role="backward"
+        )
         owned.append(engine)
     metric.bind(LLMClient(engine, cache=cache, ledger=ledger))
     return owned
@@ -310,7 +316,9 @@ async def open_session(
     _check_specs(config, forward_engine, backward_engine)
     task = task if task is not None else _load_task(config)
     if task.program is not None and config.recipe.name == "apo":
-        raise ConfigError("APO optimizes one system prompt: a program's prompts need a textual-gradient preset")
+        raise ConfigError(
+            "APO optimizes one system prompt: a program's prompts need a textual-gradient preset"
+        )
     train = _limit(task.train, config.train_limit)
     if not train:
         raise ConfigError(f"task {task.name!r} has no training examples")
