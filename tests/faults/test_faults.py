@@ -140,7 +140,7 @@ def test_c_malformed_optimizer_replies(proxy, tmp_path, table):
     table["c: malformed optimizer replies"] = {
         "faults": f"{faults_since(proxy, start)} (no tags, garbage, empty, bad JSON, no choices)",
         "completed": "1/1",
-        "identical": "n/a (2 failed steps recorded)",
+        "identical": "n/a (no model-written candidate kept)",
         "repeated": duplicates([r.key for r in log if r.completed]),
     }
 
