@@ -116,7 +116,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4])
     args = parser.parse_args()
     parallel = max(args.concurrency)
-    server = LlamaServer(ensure_model(args.model), args.model, ServerOptions(slots=parallel, ctx_per_slot=2048))
+    server = LlamaServer(
+        ensure_model(args.model), args.model, ServerOptions(slots=parallel, ctx_per_slot=2048)
+    )
     print(f"llama-server slots {parallel}; model {args.model}; {args.n} requests x {args.max_tokens} tokens")
     try:
         asyncio.run(run(server.start(), args))

@@ -161,9 +161,13 @@ def main() -> None:
             f"| {phase} | {a['wall']:.1f} | {b['wall']:.1f} | {speed:.2f}x | {share} | {a['calls']}/{b['calls']} "
             f"| {a['tokens']}/{b['tokens']} | {a['in_flight']:.2f}/{b['in_flight']:.2f} |"
         )
-    print(f"\nbusy share (a request in flight): 1 slot {one['all']['busy']:.0%}, {args.slots} slots {many['all']['busy']:.0%}")
+    print(
+        f"\nbusy share (a request in flight): 1 slot {one['all']['busy']:.0%}, {args.slots} slots {many['all']['busy']:.0%}"
+    )
     if forward_ratio:
-        print(f"server ratio ({args.slots}/1 slots): " + ", ".join(f"{m} {r:.2f}x" for m, r in ratios.items()))
+        print(
+            f"server ratio ({args.slots}/1 slots): " + ", ".join(f"{m} {r:.2f}x" for m, r in ratios.items())
+        )
 
 
 if __name__ == "__main__":

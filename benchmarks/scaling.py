@@ -51,7 +51,9 @@ def one(spec: dict) -> dict:
     tracemalloc.start()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(afit(config, run_dir=Path(tmp) / "run", task=task, forward_engine=fwd, backward_engine=bwd))
+        result = asyncio.run(
+            afit(config, run_dir=Path(tmp) / "run", task=task, forward_engine=fwd, backward_engine=bwd)
+        )
         events = sum(1 for _ in open(Path(tmp) / "run" / "events.jsonl", encoding="utf-8"))  # noqa: SIM115
     wall = time.perf_counter() - start
     _, py_peak = tracemalloc.get_traced_memory()

@@ -25,7 +25,18 @@ import httpx
 from dlpo.engines.llama_server import LlamaServer, ServerOptions
 from dlpo.engines.models import ensure_model
 
-TOPICS = ("rain", "a lighthouse", "bread", "a fox", "winter", "a train", "the sea", "a clock", "paper", "stars")
+TOPICS = (
+    "rain",
+    "a lighthouse",
+    "bread",
+    "a fox",
+    "winter",
+    "a train",
+    "the sea",
+    "a clock",
+    "paper",
+    "stars",
+)
 VARIANTS: dict[str, dict] = {
     "default": {},
     "ub128": {"ubatch": 128},
@@ -78,7 +89,9 @@ async def _rate(base_url: str, n: int, tokens: int, concurrent: bool) -> float:
         return sum(counts) / (time.perf_counter() - start)
 
 
-def measure(model: str, variant: str = "default", slots: int = 4, n: int = 8, tokens: int = 128) -> Throughput:
+def measure(
+    model: str, variant: str = "default", slots: int = 4, n: int = 8, tokens: int = 128
+) -> Throughput:
     """tok/s of one slot (sequential) and of `slots` slots (all `n` requests at once)."""
     path = ensure_model(model, progress=False)
     rates = []

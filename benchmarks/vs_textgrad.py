@@ -53,15 +53,29 @@ def textgrad_python() -> Path:
     """The benchmark venv's python with textgrad importable (installed on first use). The import
     checks run in the temp folder: importing textgrad creates ./logs."""
     python = VENV / "bin" / "python"
-    if python.exists() and subprocess.run([python, "-c", "import textgrad"], check=False, cwd=tempfile.gettempdir(), capture_output=True).returncode == 0:
+    if (
+        python.exists()
+        and subprocess.run(
+            [python, "-c", "import textgrad"], check=False, cwd=tempfile.gettempdir(), capture_output=True
+        ).returncode
+        == 0
+    ):
         return python
     print(f"installing textgrad into {VENV} (first run only)")
     if subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=False).returncode != 0:
         fail(f"could not create a venv at {VENV}")
-    pip = subprocess.run([python, "-m", "pip", "install", "-q", "textgrad"], check=False, capture_output=True, text=True)
+    pip = subprocess.run(
+        [python, "-m", "pip", "install", "-q", "textgrad"], check=False, capture_output=True, text=True
+    )
     if pip.returncode != 0:
         fail(f"`pip install textgrad` failed: {pip.stderr.strip().splitlines()[-1:]}")
-    check = subprocess.run([python, "-c", "import textgrad"], check=False, cwd=tempfile.gettempdir(), capture_output=True, text=True)
+    check = subprocess.run(
+        [python, "-c", "import textgrad"],
+        check=False,
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+    )
     if check.returncode != 0:
         fail(f"textgrad does not import: {check.stderr.strip().splitlines()[-1:]}")
     return python
@@ -77,7 +91,9 @@ def per_step(log: list[Any], boundaries: list[float]) -> list[dict[str, float]]:
     return rows
 
 
-def run_textgrad(python: Path, proxy: Any, task: Any, batches: list[list[int]], args: argparse.Namespace) -> list:
+def run_textgrad(
+    python: Path, proxy: Any, task: Any, batches: list[list[int]], args: argparse.Namespace
+) -> list:
     with tempfile.TemporaryDirectory() as tmp:
         spec = {
             "base_url": proxy.base_url,
@@ -89,9 +105,13 @@ def run_textgrad(python: Path, proxy: Any, task: Any, batches: list[list[int]], 
             "workers": args.slots,
         }
         (Path(tmp) / "spec.json").write_text(json.dumps(spec))
-        env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "cache"), "OPENAI_API_KEY": "sk-no-key",
-               "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-               "TEXTGRAD_LOG_DIR": str(Path(tmp) / "logs")}  # textgrad logs to ./logs by default  # litellm (a textgrad dependency): no fetch
+        env = {
+            **os.environ,
+            "XDG_CACHE_HOME": str(Path(tmp) / "cache"),
+            "OPENAI_API_KEY": "sk-no-key",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "TEXTGRAD_LOG_DIR": str(Path(tmp) / "logs"),
+        }  # textgrad logs to ./logs by default  # litellm (a textgrad dependency): no fetch
         start = len(proxy.log)
         done = subprocess.run([python, RUNNER, Path(tmp) / "spec.json", Path(tmp) / "out.json"], env=env,
                               check=False, capture_output=True, text=True)  # fmt: skip
@@ -151,7 +171,9 @@ def print_table(results: dict[str, list[dict[str, float]]]) -> None:
             print(f"  {name:<10} step {i}: wall {wall:.2f}x = calls {calls:.2f}x * per-call {per_call:.2f}x; "
                   f"tokens {a['tokens'] / max(b['tokens'], 1):.2f}x")  # fmt: skip
         total = [sum(r[k] for r in rows) for rows in (tg, results[name]) for k in ("wall_s", "calls")]
-        print(f"  {name:<10} all steps: wall {total[0] / total[2]:.2f}x, calls {total[1] / max(total[3], 1):.2f}x")
+        print(
+            f"  {name:<10} all steps: wall {total[0] / total[2]:.2f}x, calls {total[1] / max(total[3], 1):.2f}x"
+        )
 
 
 def main() -> None:

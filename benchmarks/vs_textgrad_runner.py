@@ -51,7 +51,9 @@ def main() -> None:
     )
 
     def answer(example: dict) -> int:
-        question = tg.Variable(example["input"], requires_grad=False, role_description="query to the language model")
+        question = tg.Variable(
+            example["input"], requires_grad=False, role_description="query to the language model"
+        )
         return int(last_number(model(question).value) == example["target"])
 
     def validate() -> float:
@@ -66,8 +68,12 @@ def main() -> None:
         losses = []
         for index in batch:
             example = spec["train"][index]
-            question = tg.Variable(example["input"], requires_grad=False, role_description="query to the language model")
-            target = tg.Variable(example["target"], requires_grad=False, role_description="correct answer for the query")
+            question = tg.Variable(
+                example["input"], requires_grad=False, role_description="query to the language model"
+            )
+            target = tg.Variable(
+                example["target"], requires_grad=False, role_description="correct answer for the query"
+            )
             losses.append(loss_fn(inputs={"prediction": model(question), "ground_truth_answer": target}))
         tg.sum(losses).backward()
         optimizer.step()
