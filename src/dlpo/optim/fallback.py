@@ -104,10 +104,15 @@ def append_sentence(prompt: str, sentence: str) -> str:
     return prompt + joiner + sentence
 
 
+def unstated(facts: Any, prompt: str) -> list[str]:
+    """The convention lines of `facts` (a `TaskFacts`, or None: none) that `prompt` does not state."""
+    return list(facts.unstated(prompt)) if facts is not None else []
+
+
 def with_conventions(prompt: str, facts: Any) -> tuple[str, int]:
     """`prompt` with every task convention it does not state appended (and how many there were):
     how `feedback: facts` gives every method's candidates the conventions (`TaskFacts.unstated`)."""
-    missing = list(facts.unstated(prompt)) if facts is not None else []
+    missing = unstated(facts, prompt)
     for line in missing:
         prompt = append_sentence(prompt, line)
     return prompt, len(missing)
@@ -115,8 +120,7 @@ def with_conventions(prompt: str, facts: Any) -> tuple[str, int]:
 
 def conventions(grad: Gradient, prompt: str) -> list[str]:
     """The task's convention lines that `prompt` does not state yet (none under `feedback: plain`)."""
-    facts = grad.task_facts
-    return list(facts.unstated(prompt)) if facts is not None else []
+    return unstated(grad.task_facts, prompt)
 
 
 def verbatim_fixes(grad: Gradient, prompt: str) -> list[str]:

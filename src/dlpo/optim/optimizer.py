@@ -361,15 +361,10 @@ class TextualGradientDescent:
         else a fix hint or suggestion verbatim; appended in code, then checked like any candidate."""
         problems = fallback.problems(grad)
         tried: list[dict[str, Any]] = []
-        final: str | None = None
         method: str | None = None
-        for sentence in fallback.conventions(grad, current):
-            entry = {"reply": None, "sentence": sentence}
-            tried.append(entry)
-            final = self._fallback_candidate(ctx, grad, current, sentence, entry)
-            if final is not None:
-                method = "convention"
-                break
+        final = self._first_verbatim(ctx, grad, current, fallback.conventions(grad, current), tried)
+        if final is not None:
+            method = "convention"
         for k in range(0 if final is not None else 2):
             request = fallback.sentence_request(
                 current,
@@ -388,13 +383,9 @@ class TextualGradientDescent:
                 method = "sentence"
                 break
         if final is None:
-            for sentence in fallback.verbatim_fixes(grad, current):
-                entry = {"reply": None, "sentence": sentence}
-                tried.append(entry)
-                final = self._fallback_candidate(ctx, grad, current, sentence, entry)
-                if final is not None:
-                    method = "hint"
-                    break
+            final = self._first_verbatim(ctx, grad, current, fallback.verbatim_fixes(grad, current), tried)
+            if final is not None:
+                method = "hint"
         calls = sum(t["reply"] is not None for t in tried)
         if final is not None:
             metrics.update(tried[-1].get("checks", {}))
@@ -402,6 +393,24 @@ class TextualGradientDescent:
         reason = "ok" if final is not None else "fallback: no usable new sentence"
         log.append({"method": f"fallback:{method or 'none'}", "finish_reason": "", "reason": reason})
         return final
+
+    def _first_verbatim(
+        self,
+        ctx: UpdateContext,
+        grad: Gradient,
+        current: str,
+        sentences: Sequence[str],
+        tried: list[dict[str, Any]],
+    ) -> str | None:
+        """The first of `sentences` (written by code, no model call) whose candidate passes the
+        checks; every sentence tried is recorded in `tried`."""
+        for sentence in sentences:
+            entry: dict[str, Any] = {"reply": None, "sentence": sentence}
+            tried.append(entry)
+            final = self._fallback_candidate(ctx, grad, current, sentence, entry)
+            if final is not None:
+                return final
+        return None
 
     def _with_conventions(self, candidate: str, grad: Gradient, metrics: dict[str, Any]) -> str:
         """Under `feedback: facts`, the task conventions the candidate does not state are added to it
