@@ -167,6 +167,8 @@ async def _start(s: Session) -> None:
     )
     await _validate(s)
     s.log.emit("usage", 0, **usage_payload(s.ledger))
+    if s.plan is not None:
+        s.plan.begin(s.ledger)
     s.loop_done = _should_stop(s)
     s.checkpoint()
 
@@ -232,8 +234,19 @@ async def _end_step(s: Session, step: int, batch_score: float, decision: dict[st
         prompt=s.prompt.text,
     )
     s.log.emit("usage", step, **usage_payload(s.ledger))
+    if not done:
+        _replan(s, step)
     s.loop_done = done
     s.checkpoint()
+
+
+def _replan(s: Session, step: int) -> None:
+    """Cut the planned steps to what the budget buys (`training.step_plan`); the schedules that
+    scale with the run follow, and a "plan" event records the change."""
+    change = s.plan.update(s.ledger, step) if s.plan is not None else None
+    if change is not None:
+        s.optimizer.replan(change["planned_steps"])
+        s.log.emit("plan", step, **change)
 
 
 def _should_stop(s: Session) -> bool:

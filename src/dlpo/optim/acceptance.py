@@ -105,6 +105,12 @@ class SimulatedAnnealing:
         t0, decay = auto_schedule(planned_steps)
         return cls(t0=t0, decay=decay, hard_margin=hard_margin, decay_on="step")
 
+    def replan(self, planned_steps: int) -> None:
+        """The run-scaled schedule (`decay_on="step"`) follows a new plan: same T0, a decay that
+        reaches the end temperature at the last planned step. The reference schedule is fixed."""
+        if self.decay_on == "step":
+            self.decay = auto_schedule(planned_steps)[1]
+
     @property
     def temperature(self) -> float:
         k = self.decided if self.decay_on == "step" else self.accepted

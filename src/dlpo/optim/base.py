@@ -114,6 +114,8 @@ class Technique(Protocol):
     * `activity()` (optional): cumulative counts of what it did, reported per run so that a
       technique that never acted shows it.
     * `needs_scores` (optional): the candidate must be scored on the acceptance set.
+    * `replan(planned_steps)` (optional, `Replannable`): the run's length changed (a budget buys
+      fewer steps than configured); schedules that scale with the run follow it.
     """
 
     name: str
@@ -178,6 +180,22 @@ class AcceptanceRule(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class Replannable(Protocol):
+    """A technique or acceptance rule whose schedule scales with the run's planned steps (TSA's
+    run-scaled temperature, TRegu's warm-up). `replan` is called when the plan changes
+    (`dlpo.training.step_plan`); what it changes must be in its `state_dict`."""
+
+    def replan(self, planned_steps: int) -> None: ...
+
+
+def replan_all(components: list[object], planned_steps: int) -> None:
+    """Tell each component that has a `replan` method the run's new planned steps."""
+    for component in components:
+        if isinstance(component, Replannable):
+            component.replan(planned_steps)
 
 
 @runtime_checkable

@@ -39,6 +39,7 @@ from dlpo.optim.base import (
     UpdateContext,
     activity_of,
     check_order,
+    replan_all,
     section_order,
 )
 from dlpo.optim.facts import echoes
@@ -495,6 +496,11 @@ class TextualGradientDescent:
         if rule:
             out[getattr(self.acceptance, "technique", self.acceptance.name)] = rule
         return out
+
+    def replan(self, planned_steps: int) -> None:
+        """The run will take `planned_steps` steps (`dlpo.training.step_plan`): techniques and the
+        acceptance rule whose schedules scale with the run follow (`optim.base.Replannable`)."""
+        replan_all([*self.techniques, self.acceptance], planned_steps)
 
     def state_dict(self) -> dict[str, Any]:
         return {

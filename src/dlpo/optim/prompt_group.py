@@ -18,6 +18,7 @@ The group has the optimizer interface the training loop uses (`step`, `zero_grad
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from dlpo.optim.report import StepReport
@@ -77,6 +78,12 @@ class PromptGroup:
                 if counts:
                     out[f"{name}:{getattr(scheduler, 'technique', 'schedule')}"] = counts
         return out
+
+    def replan(self, planned_steps: int) -> None:
+        """Each prompt is updated every len(parts)-th step: it plans its share of the steps."""
+        share = max(1, math.ceil(planned_steps / len(self.parts)))
+        for _, opt, _ in self.parts.values():
+            opt.replan(share)
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -99,7 +99,20 @@ def run_context(run: RunData) -> dict[str, Any]:
         "status_class": status_class,
         "version": dlpo_version(),
         "activity": activity_rows(run),
+        "plan": plan_line(run),
     }
+
+
+def plan_line(run: RunData) -> str | None:
+    """How the budget cut the planned steps (the schedules of TSA and TRegu follow the plan)."""
+    if not run.plans:
+        return None
+    first, last = run.plans[0], run.plans[-1]
+    return (
+        f"planned steps {first['previous']} -> {last['planned_steps']}: the {last['unit']} budget buys "
+        f"about {last['per_step']:g} {last['unit']} per step (re-planned {len(run.plans)} times; "
+        "run-scaled schedules follow the plan)"
+    )
 
 
 def activity_rows(run: RunData) -> list[dict[str, Any]]:

@@ -63,6 +63,7 @@ class RunData:
     usage_by_step: list[tuple[int, dict[str, Any]]]
     stopped: str | None
     elapsed_s: float | None
+    plans: list[dict[str, Any]] = field(default_factory=list)  # "plan" events: the budget cut the steps
 
     @property
     def recipe(self) -> dict[str, Any]:
@@ -101,6 +102,7 @@ def load_run(path: str | Path) -> RunData:
     usage: dict[str, Any] = {}
     usage_by_step: list[tuple[int, dict[str, Any]]] = []
     stopped = None
+    plans: list[dict[str, Any]] = []
 
     def row(step: int) -> StepRow:
         return rows.setdefault(step, StepRow(step))
@@ -142,6 +144,8 @@ def load_run(path: str | Path) -> RunData:
             }
         elif kind == "stopped":
             stopped = e.get("reason")
+        elif kind == "plan":
+            plans.append(e)
     result = run.read_result()
     if result is not None:
         stopped = result.get("stopped", stopped)
@@ -160,6 +164,7 @@ def load_run(path: str | Path) -> RunData:
         usage_by_step=usage_by_step,
         stopped=stopped,
         elapsed_s=elapsed,
+        plans=plans,
     )
 
 

@@ -32,6 +32,7 @@ from dlpo.training.records import decision_status
 NEXT_PHASE = {
     "start": "validating the starting prompt",
     "usage": "forward pass on the minibatch",
+    "plan": "forward pass on the minibatch",
     "forward_batch": "backward: critiques + reduction",
     "gradient": "optimizer: rewriting the prompt",
     "update_request": "optimizer: rewriting the prompt",
@@ -91,6 +92,8 @@ class ProgressDisplay:
             st["lr"] = event.get("lr")
             st["epoch"] = event.get("epoch")
             self.progress.update(self.task_id, completed=event["step"])
+        elif kind == "plan":  # the budget buys fewer steps than configured
+            self.progress.update(self.task_id, total=event["planned_steps"])
         elif kind == "usage":
             total = event["total"]
             st["calls"], st["hits"] = total["calls"], total["cache_hits"]

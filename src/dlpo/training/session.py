@@ -30,6 +30,7 @@ from dlpo.tasks.conventions import task_facts
 from dlpo.training.bookkeeping import Bookkeeping
 from dlpo.training.config import TrainConfig
 from dlpo.training.data import BatchSampler, acceptance_subset
+from dlpo.training.step_plan import StepPlan
 from dlpo.usage import Budget, Ledger
 
 
@@ -61,6 +62,8 @@ class Session:
     feedback: FeedbackPolicy = field(default_factory=FeedbackPolicy)
     # The warm start's record (`dlpo.optim.warm_start.WarmStart.to_dict`), None without one.
     warm: dict[str, Any] | None = None
+    # The planned optimizer steps, cut to what the budget buys (`dlpo.training.step_plan`).
+    plan: StepPlan | None = None
 
     def discard_if_unstarted(self) -> bool:
         """Remove the run folder this session created if nothing was checkpointed yet (an input
@@ -91,6 +94,7 @@ class Session:
                 "ledger": self.ledger.state_dict(),
                 "events": self.log.count,
                 "warm_start": self.warm,
+                "plan": self.plan.state_dict() if self.plan is not None else None,
             },
         )
 
@@ -106,6 +110,8 @@ class Session:
         self.book.load_state_dict(state["book"])
         self.ledger.load_state_dict(state["ledger"])
         self.warm = state.get("warm_start")
+        if self.plan is not None and state.get("plan"):
+            self.plan.load_state_dict(state["plan"])
 
     async def score(self, prompt: str) -> float:
         """The acceptance-set score of `prompt` (used by score-based acceptance rules)."""
@@ -351,6 +357,7 @@ async def open_session(
         owned=owned,
         created=resume is None,
         feedback=FeedbackPolicy(config.feedback, task_facts(task, train)),
+        plan=StepPlan(planned_steps(config, len(train))),
     )
     if task.program is not None:
         session.optimizer = _prompt_group(session, components)

@@ -57,6 +57,10 @@ class Regularization:
             return self.warmup_prompts
         return min(self.warmup_prompts, max(1, math.ceil(self.planned_steps / 4)))
 
+    def replan(self, planned_steps: int) -> None:
+        """The run's planned steps changed: the warm-up scales with the new plan."""
+        self.planned_steps = planned_steps
+
     @property
     def active(self) -> bool:
         if self.warmup_steps is not None:
