@@ -42,7 +42,7 @@ from dlpo.optim.base import (
     replan_all,
     section_order,
 )
-from dlpo.optim.facts import echoes
+from dlpo.optim.fallback_step import run_fallback
 from dlpo.optim.masking import leaked_values
 from dlpo.optim.parsing import parse_reply, reask_hint, reject_reason
 from dlpo.optim.report import StepReport
@@ -344,74 +344,10 @@ class TextualGradientDescent:
             and self.unchanged_fallback
             and (fallback.triggered([p["reason"] for p in parse_log]) or fallback.conventions(grad, current))
         ):
-            final = await self._fallback(ctx, grad, current, metrics, parse_log)
+            final = await run_fallback(self, ctx, grad, current, metrics, parse_log)
         metrics["parse"] = parse_log
         metrics["reasks"] = len(replies) - 1
         return await self._finish(ctx, grad, current, final, message, replies, metrics)
-
-    async def _fallback(
-        self,
-        ctx: UpdateContext,
-        grad: Gradient,
-        current: str,
-        metrics: dict[str, Any],
-        log: list[dict[str, Any]],
-    ) -> str | None:
-        """The unchanged fallback (`dlpo.optim.fallback`): an unstated task convention verbatim, else
-        one new sentence for the most frequent problem (greedy, then sampled on the next problem),
-        else a fix hint or suggestion verbatim; appended in code, then checked like any candidate."""
-        problems = fallback.problems(grad)
-        tried: list[dict[str, Any]] = []
-        method: str | None = None
-        final = self._first_verbatim(ctx, grad, current, fallback.conventions(grad, current), tried)
-        if final is not None:
-            method = "convention"
-        for k in range(0 if final is not None else 2):
-            request = fallback.sentence_request(
-                current,
-                problems[min(k, len(problems) - 1)],
-                seed=self.seed + self.step_count,
-                temperature=0.0 if k == 0 else max(self.reask_temperature, 0.1),
-                sample_index=k,
-            )
-            [completion] = await self.client.complete([request], role=self.role)
-            sentence = fallback.parse_sentence(completion.text)
-            entry: dict[str, Any] = {"reply": completion.text, "sentence": sentence, "reason": "unparsed"}
-            tried.append(entry)
-            if sentence is not None:
-                final = self._fallback_candidate(ctx, grad, current, sentence, entry)
-            if final is not None:
-                method = "sentence"
-                break
-        if final is None:
-            final = self._first_verbatim(ctx, grad, current, fallback.verbatim_fixes(grad, current), tried)
-            if final is not None:
-                method = "hint"
-        calls = sum(t["reply"] is not None for t in tried)
-        if final is not None:
-            metrics.update(tried[-1].get("checks", {}))
-        metrics["fallback"] = {"method": method, "calls": calls, "tried": tried}
-        reason = "ok" if final is not None else "fallback: no usable new sentence"
-        log.append({"method": f"fallback:{method or 'none'}", "finish_reason": "", "reason": reason})
-        return final
-
-    def _first_verbatim(
-        self,
-        ctx: UpdateContext,
-        grad: Gradient,
-        current: str,
-        sentences: Sequence[str],
-        tried: list[dict[str, Any]],
-    ) -> str | None:
-        """The first of `sentences` (written by code, no model call) whose candidate passes the
-        checks; every sentence tried is recorded in `tried`."""
-        for sentence in sentences:
-            entry: dict[str, Any] = {"reply": None, "sentence": sentence}
-            tried.append(entry)
-            final = self._fallback_candidate(ctx, grad, current, sentence, entry)
-            if final is not None:
-                return final
-        return None
 
     def _with_conventions(self, candidate: str, grad: Gradient, metrics: dict[str, Any]) -> str:
         """Under `feedback: facts`, the task conventions the candidate does not state are added to it
@@ -422,20 +358,6 @@ class TextualGradientDescent:
         if added:
             metrics["conventions_added"] = added
         return candidate
-
-    def _fallback_candidate(
-        self, ctx: UpdateContext, grad: Gradient, current: str, sentence: str, entry: dict[str, Any]
-    ) -> str | None:
-        """The prompt with `sentence` appended, after the technique checks (their metrics go to
-        `entry`), or None when it is not usable (`entry["reason"]` says why)."""
-        if echoes(sentence, current):
-            entry["reason"] = "echo: the sentence only repeats the prompt"
-            return None
-        checked, _, _, check_metrics = self._check(ctx, fallback.append_sentence(current, sentence), False)
-        why = self._reject(checked, current, grad)
-        entry["reason"] = why or "ok"
-        entry["checks"] = check_metrics
-        return checked if why is None else None
 
     async def _finish(
         self,
