@@ -47,3 +47,29 @@ async def test_context_overflow_is_not_retried(llama_server):
         f"{engine.cache_id}: 400 Bad Request — the request is longer than the model's context window"
     )
     await engine.aclose()
+
+
+def test_successive_event_loops_leave_no_task_on_a_dead_loop(llama_server, caplog):
+    """A sweep runs each trial on its own event loop with the same engine: the client of a finished
+    loop is closed when the next loop makes its own, not left to the SDK's finalizer (which would
+    close it in a task on the new loop: "Task exception was never retrieved ... loop is closed")."""
+    import asyncio
+    import gc
+    import logging
+
+    engine = build_engine(llama_server.spec)
+
+    async def trial() -> str:
+        [answer] = await engine.complete(questions()[3:])
+        gc.collect()  # a client of an earlier loop, collected now, would close itself on this loop
+        await asyncio.sleep(0.2)
+        return answer.text
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    first = asyncio.run(trial())
+    second = asyncio.run(trial())
+    asyncio.run(engine.release_client())
+    gc.collect()
+    assert "42" in first and second == first
+    assert engine._client is None
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]

@@ -108,11 +108,18 @@ class OpenAIEngine:
             return "sk-no-key"
         raise EngineInputError(f"{self.label}: no API key: set the environment variable {self.api_key_env}")
 
-    def _state(self) -> tuple[Any, asyncio.Semaphore]:
-        """The SDK client and semaphore of the running loop (both are bound to one event loop)."""
+    async def _state(self) -> tuple[Any, asyncio.Semaphore]:
+        """The SDK client and semaphore of the running loop (both are bound to one event loop).
+
+        A client made on an earlier loop is closed here, on purpose: left to the garbage collector,
+        the SDK would close it in a task on this loop, which fails on the dead loop's connections
+        ("Task exception was never retrieved ... Event loop is closed")."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._client is None or self._semaphore is None:
             from openai import AsyncOpenAI
+
+            stale, self._client = self._client, None
+            await _close_quietly(stale)
 
             self._client = AsyncOpenAI(
                 api_key=self._api_key(), base_url=self.base_url, timeout=self.timeout, max_retries=0
@@ -122,7 +129,7 @@ class OpenAIEngine:
         return self._client, self._semaphore
 
     async def complete(self, requests: Sequence[ChatRequest]) -> list[Completion]:
-        client, semaphore = self._state()
+        client, semaphore = await self._state()
         return list(await asyncio.gather(*(self._one(client, semaphore, r) for r in requests)))
 
     async def _one(self, client: Any, semaphore: asyncio.Semaphore, request: ChatRequest) -> Completion:
@@ -230,11 +237,24 @@ class OpenAIEngine:
 
     async def aclose(self) -> None:
         client, self._client, self._semaphore, self._loop = self._client, None, None, None
-        if client is not None:
-            try:
-                await client.close()
-            except RuntimeError:  # created on a loop that is already closed
-                pass
+        await _close_quietly(client)
+
+    async def release_client(self) -> None:
+        """Close the loop-bound client at the end of a trial (a sweep shares engines across trials
+        that each run on their own loop); the next call makes a new one. Same as `aclose` here:
+        there is no server to keep."""
+        await self.aclose()
+
+
+async def _close_quietly(client: Any) -> None:
+    """Close an SDK client; one made on a loop that has ended cannot close its connections, but
+    is marked closed all the same (so the SDK does not try again from its finalizer)."""
+    if client is None:
+        return
+    try:
+        await client.close()
+    except RuntimeError:  # created on a loop that is already closed
+        pass
 
 
 def _phrase(status: int) -> str:
