@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlpo.experiments.runner import Mode, run_trials
+from dlpo.experiments.runner import Mode, SweepOutcome, run_trials
 from dlpo.experiments.spec import ExperimentSpec, load_experiment
 from dlpo.experiments.tables import pair_rows, result_rows, write_tables
-from dlpo.experiments.trials import expand
+from dlpo.experiments.trials import Trial, expand, is_finished, saved_row, summarize, trial_dir
 
 
 @dataclass
@@ -30,6 +30,22 @@ class SweepResult:
     ran: list[str]
     files: dict[str, Path] = field(default_factory=dict)
     transfer: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # trials with no row (`tables_only`)
+
+
+def finished_rows(trials: list[Trial], out_dir: Path, results: str | Path | None) -> SweepOutcome:
+    """The rows of the trials finished so far (kept under `results`, or in the sweep folder),
+    running nothing; `ran` lists the trials that have no row yet."""
+    out = SweepOutcome()
+    for trial in trials:
+        row = saved_row(results, trial)
+        if row is None and is_finished(trial_dir(out_dir, trial)):
+            row = summarize(trial, trial_dir(out_dir, trial))
+        if row is None:
+            out.ran.append(trial.id)
+        else:
+            out.rows.append(row)
+    return out
 
 
 def sweep(
@@ -40,34 +56,45 @@ def sweep(
     address: str | None = None,
     workers: int | None = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
+    tables_only: bool = False,
 ) -> SweepResult:
+    """Run the trials that are not finished, then write the tables. `tables_only=True` runs
+    nothing: the tables are made from the trials finished so far and name the missing ones."""
     spec = experiment if isinstance(experiment, ExperimentSpec) else load_experiment(experiment)
     out_dir = Path(out) if out is not None else Path("sweeps") / spec.name
     out_dir.mkdir(parents=True, exist_ok=True)
     trials = expand(spec)
     n_workers = workers or spec.runner.workers
     mode: Mode = "ray" if ray else ("pool" if n_workers > 1 else "serial")
-    outcome = run_trials(
-        trials,
-        out_dir,
-        mode=mode,
-        workers=n_workers,
-        retries=spec.runner.retries,
-        num_cpus=spec.runner.num_cpus,
-        num_gpus=spec.runner.num_gpus,
-        address=address,
-        on_done=on_done,
-        share_cache=spec.runner.share_cache,
-        results=spec.results,
-    )
+    if tables_only:
+        outcome = finished_rows(trials, out_dir, spec.results)
+    else:
+        outcome = run_trials(
+            trials,
+            out_dir,
+            mode=mode,
+            workers=n_workers,
+            retries=spec.runner.retries,
+            num_cpus=spec.runner.num_cpus,
+            num_gpus=spec.runner.num_gpus,
+            address=address,
+            on_done=on_done,
+            share_cache=spec.runner.share_cache,
+            results=spec.results,
+        )
     methods = [m.name for m in spec.methods]
     results = result_rows(outcome.rows, methods)
     pairs = pair_rows(
         outcome.rows, methods, spec.compare, samples=spec.bootstrap_samples, seed=spec.stats_seed
     )
-    files = write_tables(out_dir, results, pairs, outcome.rows, outcome.failures, title=spec.name)
-    result = SweepResult(out_dir, results, pairs, outcome.rows, outcome.failures, outcome.ran, files)
-    if spec.transfer is not None and (spec.transfer.tasks or spec.transfer.forwards):
+    missing = outcome.ran if tables_only else []
+    files = write_tables(
+        out_dir, results, pairs, outcome.rows, outcome.failures, title=spec.name, missing=missing
+    )
+    ran = [] if tables_only else outcome.ran
+    result = SweepResult(out_dir, results, pairs, outcome.rows, outcome.failures, ran, files, missing=missing)
+    wants_transfer = spec.transfer is not None and (spec.transfer.tasks or spec.transfer.forwards)
+    if wants_transfer and not tables_only:  # transfer evaluates prompts with a model
         from dlpo.experiments.transfer import run_transfer
 
         result.transfer, tfiles = run_transfer(spec, trials, outcome.rows, out_dir)

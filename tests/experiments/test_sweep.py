@@ -163,3 +163,22 @@ def test_committed_results_carry_a_sweep_to_another_machine(task_file, tmp_path)
     elsewhere = sweep(spec, tmp_path / "elsewhere")  # a new sweep folder: no run folders, no caches
     assert elsewhere.ran == [] and not (tmp_path / "elsewhere" / "trials").exists()
     assert _stable(elsewhere) == _stable(first)
+
+
+def test_tables_only_runs_nothing_and_names_the_missing_trials(task_file, tmp_path):
+    """`--tables-only`: the tables of the trials finished so far (kept rows included), no model call,
+    the others listed as not run yet; a later full sweep then runs only those."""
+    kept = tmp_path / "kept"
+    one_seed = sweep(_spec(task_file, seeds=(0,), results=str(kept)), tmp_path / "sw")
+    assert len(one_seed.ran) == 2 and len(list(kept.glob("*.json"))) == 2
+    spec = _spec(task_file, seeds=(0, 1), results=str(kept))
+    partial = sweep(spec, tmp_path / "fresh", tables_only=True)
+    assert not (tmp_path / "fresh" / "trials").exists()  # nothing ran
+    assert len(partial.trials) == 2 and len(partial.missing) == 2 and partial.ran == []
+    assert all("__s1-" in trial_id for trial_id in partial.missing)
+    md = partial.files["md"].read_text()
+    assert "Not run yet: 2 of 4 trials" in md and all(m in md for m in partial.missing)
+    assert json.loads(partial.files["json"].read_text())["missing"] == partial.missing
+    full = sweep(spec, tmp_path / "fresh")
+    assert sorted(full.ran) == sorted(partial.missing) and full.missing == []
+    assert "Not run yet" not in full.files["md"].read_text()

@@ -16,6 +16,9 @@ def sweep_command(
     ray: Annotated[bool, Opt("--ray", help="Run each trial as a Ray task.")] = False,
     address: Annotated[str | None, Opt("--address", help="Ray cluster address (with --ray).")] = None,
     workers: Annotated[int | None, Opt("--workers", help="Local process pool size (without --ray).")] = None,
+    tables_only: Annotated[
+        bool, Opt("--tables-only", help="Run nothing: write the tables from the trials finished so far.")
+    ] = False,
 ) -> None:
     """Run an experiment's trials (finished ones are never recomputed) and write results tables."""
     from rich.console import Console
@@ -27,6 +30,8 @@ def sweep_command(
 
     if address is not None and not ray:
         raise ConfigError("--address needs --ray")
+    if tables_only and ray:
+        raise ConfigError("--tables-only runs nothing: drop --ray")
     console = Console()
     spec = load_experiment(file)
     n = len(expand(spec))
@@ -36,7 +41,9 @@ def sweep_command(
         best = row.get("best_test")
         console.print(f"  done {row['id']}: best-val prompt test {best if best is None else round(best, 3)}")
 
-    result = sweep(spec, out, ray=ray, address=address, workers=workers, on_done=done)
+    result = sweep(
+        spec, out, ray=ray, address=address, workers=workers, on_done=done, tables_only=tables_only
+    )
     console.print(result.files["md"].read_text(encoding="utf-8"))
     for f in result.failures:
         console.print(f"[red]failed[/] {f['id']}: {f['error']}")

@@ -273,6 +273,7 @@ def write_tables(
     trials: Sequence[dict[str, Any]],
     failures: Sequence[dict[str, Any]],
     title: str = "",
+    missing: Sequence[str] = (),
 ) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -280,6 +281,9 @@ def write_tables(
     methods = list(dict.fromkeys(r["method"] for r in results))
     robust = robustness_rows(trials, methods)
     text = markdown(results, pairs, title) + ("\n" + robustness_markdown(robust) if robust else "")
+    if missing:
+        text += f"\n**Not run yet: {len(missing)} of {len(trials) + len(missing)} trials** (the tables hold the others):\n"
+        text += "".join(f"- {trial_id}\n" for trial_id in missing)
     for task in dict.fromkeys(t["task"] for t in trials if t.get("curve")):
         from dlpo.report.cost_curves import curves_figure
 
@@ -297,6 +301,7 @@ def write_tables(
                 "robustness": robust,
                 "trials": slim,
                 "failures": list(failures),
+                "missing": list(missing),
             },
             indent=2,
             sort_keys=True,
