@@ -1,6 +1,6 @@
 import pytest
 
-from dlpo.engines.local_engine import LocalEngine
+from dlpo.engines.local_engine import LocalEngine, default_slots
 from dlpo.engines.openai_engine import OpenAIEngine
 from dlpo.engines.spec import (
     DEFAULT_BACKWARD,
@@ -78,7 +78,7 @@ def test_build_engine_kinds_and_settings():
     assert isinstance(local, LocalEngine) and local.cache_id == "local:qwen2.5-0.5b"
     assert (local.options.ctx_per_slot, local.options.threads, local.options.slots) == (2048, 1, 2)
     assert local.timeout == 30.0
-    assert build_engine("local:qwen2.5-0.5b").slots == 4  # parallel slots by default
+    assert build_engine("local:qwen2.5-0.5b").slots == default_slots()  # half the cores, 1-4
     assert build_engine("local", role="backward").cache_id == "local:qwen2.5-1.5b"
     with pytest.raises(ConfigError, match="unknown local model"):
         build_engine({"kind": "local", "model": "nope"})
@@ -99,3 +99,7 @@ def test_local_for_both_roles_is_two_engines():
     assert same_engine("local:qwen2.5-1.5b", "local")
     assert same_engine("openai:m@http://127.0.0.1:9/v1", "openai:m@http://127.0.0.1:9/v1")
     assert not same_engine("openai:a", "openai:b")
+
+
+def test_default_slots_are_half_the_cores_from_one_to_four():
+    assert [default_slots(n) for n in (1, 2, 3, 4, 6, 8, 64)] == [1, 1, 1, 2, 3, 4, 4]

@@ -83,7 +83,10 @@ def optimize(
     ] = None,
     slots: Annotated[
         int | None,
-        Opt("--slots", help="Parallel slots of each local model server (4); 1 = bit-exact reruns."),
+        Opt(
+            "--slots",
+            help="Parallel slots of each local model server (half the cores, 1-4); 1 = bit-exact reruns.",
+        ),
     ] = None,
     api_key_env: Annotated[
         str | None,

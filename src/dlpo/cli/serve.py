@@ -22,7 +22,10 @@ Opt = typer.Option
 
 def serve(
     which: Annotated[str, Opt("--which", help=WHICH_HELP)] = "all",
-    slots: Annotated[int, Opt("--slots", min=1, help="Parallel slots per model (1 = bit-exact).")] = 4,
+    slots: Annotated[
+        int | None,
+        Opt("--slots", min=1, help="Parallel slots per model (half the cores, 1-4; 1 = bit-exact)."),
+    ] = None,
     ctx: Annotated[int, Opt("--ctx", min=256, help="Context tokens per slot.")] = 4096,
     threads: Annotated[int | None, Opt("--threads", min=1, help="CPU threads (default: every core).")] = None,
     port: Annotated[
@@ -35,12 +38,14 @@ def serve(
 ) -> None:
     """Start the embedded models as OpenAI-compatible servers and print the engine specs to use."""
     from dlpo.engines.llama_server import LlamaServer, ServerOptions
+    from dlpo.engines.local_engine import default_slots
     from dlpo.engines.models import ensure_model
     from dlpo.errors import ConfigError
 
     names = _selected(which)
     if not names:
         raise ConfigError("--which none: nothing to serve")
+    slots = slots or default_slots()
     options = ServerOptions(slots=slots, ctx_per_slot=ctx, threads=threads)
     servers: list[LlamaServer] = []
     try:

@@ -19,12 +19,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dlpo.engines.base import ChatRequest, Completion
-from dlpo.engines.llama_server import LlamaServer, ServerOptions
+from dlpo.engines.llama_server import LlamaServer, ServerOptions, cpu_cores
 from dlpo.engines.models import MODELS, ensure_model
 from dlpo.engines.openai_engine import OpenAIEngine
 from dlpo.errors import EngineError, ModelInstallError
 
-DEFAULT_SLOTS = 4
+MAX_DEFAULT_SLOTS = 4
+
+
+def default_slots(cores: int | None = None) -> int:
+    """Parallel slots when none are asked for: half the cores, 1 to 4.
+
+    Slots pay when decoding has idle compute to batch into. On a 2-core machine it has none:
+    4 slots gave 1.16-1.36x one stream's tokens/s and the main job ran 10 % slower than on one slot
+    (172.8 s vs 157.8 s, docs/measurements.md), so one slot there: as fast, and bit-exact."""
+    n = cpu_cores() if cores is None else cores
+    return max(1, min(MAX_DEFAULT_SLOTS, n // 2))
+
+
 DEFAULT_CTX_PER_SLOT = 4096
 LOCAL_TIMEOUT_S = 900.0  # a long answer of the 1.5B model on two busy cores takes minutes
 
@@ -58,7 +70,7 @@ class LocalEngine:
     def __init__(
         self,
         model: str | Path,
-        slots: int = DEFAULT_SLOTS,
+        slots: int | None = None,
         ctx_per_slot: int = DEFAULT_CTX_PER_SLOT,
         n_threads: int | None = None,
         seed: int = 0,
@@ -70,7 +82,10 @@ class LocalEngine:
     ) -> None:
         self.model = model
         self.options = ServerOptions(
-            slots=slots, ctx_per_slot=ctx_per_slot, threads=n_threads, extra=tuple(server_args)
+            slots=slots or default_slots(),
+            ctx_per_slot=ctx_per_slot,
+            threads=n_threads,
+            extra=tuple(server_args),
         )
         self.seed = seed
         self.timeout = timeout

@@ -40,7 +40,7 @@ class EngineSettings(BaseModel):
 
     Local-only fields (`slots`, `n_ctx`, `n_threads`) and openai-only fields (`api_key_env`,
     `concurrency`) are ignored by the other kind. Defaults: local 900 s and 2 retries (CPU-bound
-    servers), 4 slots, 4096 context tokens per slot, every core; openai 120 s, 4 retries,
+    servers), half the cores as slots (1-4), 4096 context tokens per slot, every core; openai 120 s, 4 retries,
     concurrency 8, key from $OPENAI_API_KEY."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
