@@ -101,3 +101,34 @@ async def test_dlpo_skips_a_batch_the_real_model_gets_all_right(tmp_path, small_
     assert skipped >= 1, f"the 0.5B model missed an easy sum: {batches}"
     if skipped == 2:
         assert "backward" not in usage and "optimizer" not in usage
+
+
+async def test_a_budgeted_run_plans_what_the_budget_buys(tmp_path, small_model_path):
+    """With the real model: a call budget that buys a few of the 20 configured steps cuts the plan
+    after the first steps, and TRegu's warm-up and TSA's temperature schedule follow the plan."""
+    from dlpo.optim.acceptance import auto_schedule
+
+    config = TrainConfig.build(
+        task="demo",
+        recipe=resolve_recipe("dlpo"),
+        steps=20,
+        batch_size=2,
+        val_limit=2,
+        test_limit=2,
+        acceptance_set=2,
+        forward_max_tokens=64,
+        critique_max_tokens=48,
+        reduction_max_tokens=64,
+        forward="local:qwen2.5-0.5b",
+        backward="local:qwen2.5-0.5b",
+        budget={"max_calls": 30, "then": "test"},
+    )
+    result = await afit(config, run_dir=tmp_path / "run")
+    assert result.stopped == "budget" and result.steps < 20
+    plans = [e for e in read_events(tmp_path / "run" / "events.jsonl") if e["type"] == "plan"]
+    assert plans and plans[0]["previous"] == 20 and plans[0]["unit"] == "calls"
+    planned = plans[-1]["planned_steps"]
+    assert result.steps < planned <= result.steps + 3
+    state = json.loads((tmp_path / "run" / "checkpoint.json").read_text())["optimizer"]
+    assert state["techniques"]["tregu"]["planned_steps"] == planned
+    assert state["acceptance"]["state"]["decay"] == auto_schedule(planned)[1]
