@@ -84,8 +84,14 @@ def sweep(
         )
     methods = [m.name for m in spec.methods]
     results = result_rows(outcome.rows, methods)
+    seedless = [m.name for m in spec.methods if m.method == "human"]
     pairs = pair_rows(
-        outcome.rows, methods, spec.compare, samples=spec.bootstrap_samples, seed=spec.stats_seed
+        outcome.rows,
+        methods,
+        spec.compare,
+        samples=spec.bootstrap_samples,
+        seed=spec.stats_seed,
+        seedless=seedless,
     )
     missing = outcome.ran if tables_only else []
     files = write_tables(

@@ -43,3 +43,32 @@ def test_paired_bootstrap_is_seeded_and_brackets_the_delta():
     assert r1.ci_low <= 0.4 <= r1.ci_high and r1.ci_low > 0  # every diff is >= 0, four are +1
     with pytest.raises(ValueError):
         paired_bootstrap([1], [1, 0])
+
+
+def _row(method: str, seed: int, scores: list[float]) -> dict:
+    return {
+        "task": "t",
+        "engine": "e",
+        "method": method,
+        "seed": seed,
+        "best_test": sum(scores) / len(scores),
+        "test_scores": {"best": {f"q{i}": s for i, s in enumerate(scores)}},
+    }
+
+
+def test_pairs_match_seeds_and_only_seedless_methods_pair_with_every_seed():
+    """A sweep cut short: `b` has finished seed 0 only, so `a − b` is paired on seed 0 alone (not
+    `b`'s seed 0 against `a`'s seed 1); a human prompt (one run) pairs with every seed."""
+    from dlpo.experiments.tables import pair_rows
+
+    rows = [
+        _row("a", 0, [1, 1, 0, 0]),
+        _row("a", 1, [1, 1, 1, 1]),
+        _row("b", 0, [1, 0, 0, 0]),
+        _row("human:x", 0, [0, 0, 0, 0]),
+    ]
+    out = pair_rows(rows, ["a", "b", "human:x"], [("a", "b"), ("a", "human:x")], seedless=["human:x"])
+    by = {(p["a"], p["b"]): p for p in out}
+    assert by[("a", "b")]["seeds"] == 1 and by[("a", "b")]["examples"] == 4
+    assert abs(by[("a", "b")]["delta"] - 0.25) < 1e-9
+    assert by[("a", "human:x")]["seeds"] == 2 and by[("a", "human:x")]["examples"] == 8

@@ -15,7 +15,7 @@ import io
 import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -146,11 +146,15 @@ def _flag(r: dict[str, Any]) -> str:
     return ", ".join(f"{k} ({v}/{r['n']})" for k, v in sorted(idle.items())) or "-"
 
 
-def _pairs(by_method: dict[str, list[dict[str, Any]]], a: str, b: str) -> list[tuple[dict, dict]]:
+def _pairs(
+    by_method: dict[str, list[dict[str, Any]]], a: str, b: str, seedless: set[str]
+) -> list[tuple[dict, dict]]:
     ra, rb = by_method.get(a, []), by_method.get(b, [])
-    if len(ra) == 1 and len(rb) > 1:
+    # A seedless method (human prompts: one run) is paired with every seed of the other; a seeded
+    # method with one finished seed so far is paired on that seed only.
+    if a in seedless and len(ra) == 1 and len(rb) > 1:
         return [(ra[0], r) for r in rb]
-    if len(rb) == 1 and len(ra) > 1:
+    if b in seedless and len(rb) == 1 and len(ra) > 1:
         return [(r, rb[0]) for r in ra]
     seeds_b = {r["seed"]: r for r in rb}
     return [(r, seeds_b[r["seed"]]) for r in ra if r["seed"] in seeds_b]
@@ -162,7 +166,10 @@ def pair_rows(
     compare: Sequence[tuple[str, str]] | None,
     samples: int = 2000,
     seed: int = 0,
+    seedless: Collection[str] = (),
 ) -> list[dict[str, Any]]:
+    """Paired statistics of each compared pair on the seeds both have (`seedless` methods, run
+    once, pair with every seed)."""
     pairs = list(compare) if compare else list(itertools.combinations(methods, 2))
     groups: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
     for r in rows:
@@ -170,7 +177,7 @@ def pair_rows(
     out = []
     for (task, engine), by_method in sorted(groups.items()):
         for a, b in pairs:
-            matched = _pairs(by_method, a, b)
+            matched = _pairs(by_method, a, b, set(seedless))
             if not matched:
                 continue
             xs, ys = [], []
