@@ -35,15 +35,13 @@ class SweepResult:
 
 def finished_rows(trials: list[Trial], out_dir: Path, results: str | Path | None) -> SweepOutcome:
     """The rows of the trials finished so far (kept under `results`, or in the sweep folder),
-    running nothing; `ran` lists the trials that have no row yet."""
+    running nothing."""
     out = SweepOutcome()
     for trial in trials:
         row = saved_row(results, trial)
         if row is None and is_finished(trial_dir(out_dir, trial)):
             row = summarize(trial, trial_dir(out_dir, trial))
-        if row is None:
-            out.ran.append(trial.id)
-        else:
+        if row is not None:
             out.rows.append(row)
     return out
 
@@ -93,12 +91,15 @@ def sweep(
         seed=spec.stats_seed,
         seedless=seedless,
     )
-    missing = outcome.ran if tables_only else []
+    # Trials with neither a row nor a failure: only `tables_only` leaves any.
+    accounted = {r["id"] for r in outcome.rows} | {f["id"] for f in outcome.failures}
+    missing = [t.id for t in trials if t.id not in accounted]
     files = write_tables(
         out_dir, results, pairs, outcome.rows, outcome.failures, title=spec.name, missing=missing
     )
-    ran = [] if tables_only else outcome.ran
-    result = SweepResult(out_dir, results, pairs, outcome.rows, outcome.failures, ran, files, missing=missing)
+    result = SweepResult(
+        out_dir, results, pairs, outcome.rows, outcome.failures, outcome.ran, files, missing=missing
+    )
     wants_transfer = spec.transfer is not None and (spec.transfer.tasks or spec.transfer.forwards)
     if wants_transfer and not tables_only:  # transfer evaluates prompts with a model
         from dlpo.experiments.transfer import run_transfer
