@@ -13,7 +13,7 @@ plans `done + floor(remaining / mean)` steps, never more than configured and nev
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dlpo.usage import Ledger
@@ -41,7 +41,6 @@ class StepPlan:
     configured: int
     planned: int = 0
     at_start: dict[str, float] | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)  # one entry per change of plan
 
     def __post_init__(self) -> None:
         self.planned = self.planned or self.configured
@@ -79,7 +78,6 @@ class StepPlan:
             "remaining": round(max(0.0, caps[unit] - now[unit]), 6),
         }
         self.planned = planned
-        self.history.append(change)
         return change
 
     def state_dict(self) -> dict[str, Any]:
@@ -87,10 +85,8 @@ class StepPlan:
             "configured": self.configured,
             "planned": self.planned,
             "at_start": self.at_start,
-            "history": list(self.history),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.planned = int(state.get("planned", self.configured))
         self.at_start = state.get("at_start")
-        self.history = list(state.get("history", []))
