@@ -26,6 +26,11 @@ from dlpo.optim.variable import Prompt
 from dlpo.programs import parse_prompts, render_prompts
 
 
+def steps_per_part(planned_steps: int, parts: int) -> int:
+    """A prompt of a group is updated every `parts`-th step: the steps it plans for."""
+    return max(1, math.ceil(planned_steps / parts))
+
+
 class PromptGroup:
     def __init__(self, rendered: Prompt, parts: dict[str, tuple[Prompt, Any, list[Any]]]) -> None:
         """`rendered` holds the whole set; `parts[name] = (prompt, optimizer, schedulers)`."""
@@ -80,8 +85,8 @@ class PromptGroup:
         return out
 
     def replan(self, planned_steps: int) -> None:
-        """Each prompt is updated every len(parts)-th step: it plans its share of the steps."""
-        share = max(1, math.ceil(planned_steps / len(self.parts)))
+        """The run will take `planned_steps` steps: each prompt plans its share."""
+        share = steps_per_part(planned_steps, len(self.parts))
         for _, opt, _ in self.parts.values():
             opt.replan(share)
 

@@ -166,7 +166,7 @@ def _prompt_group(session: Session, components: Components | None) -> Any:
     """A program's prompts, each with its own optimizer (`optim.prompt_group`), updated in turn."""
     import copy
 
-    from dlpo.optim.prompt_group import PromptGroup
+    from dlpo.optim.prompt_group import PromptGroup, steps_per_part
     from dlpo.programs import parse_prompts, render_prompts
 
     config = session.config
@@ -192,7 +192,7 @@ def _prompt_group(session: Session, components: Components | None) -> Any:
             session.backward,
             score_fn=score,
             seed=config.seed * 1000 + index,
-            planned_steps=max(1, math.ceil(steps / len(start))),
+            planned_steps=steps_per_part(steps, len(start)),
             components=copy.deepcopy(components),
             update_format=config.update_format,
         )
