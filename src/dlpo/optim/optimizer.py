@@ -20,10 +20,8 @@ object, are read as tag replies.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from dlpo.engines.client import LLMClient
@@ -44,18 +42,15 @@ from dlpo.optim.base import (
 )
 from dlpo.optim.fallback_step import run_fallback
 from dlpo.optim.masking import leaked_values
-from dlpo.optim.parsing import parse_reply, reask_hint, reject_reason
+from dlpo.optim.parsing import reask_hint, reject_reason
 from dlpo.optim.report import StepReport
-from dlpo.optim.request import build_update_message, update_request, with_reminder
-from dlpo.optim.sentences import sentence_diff, split_sentences, text_stats
+from dlpo.optim.request import update_request, with_reminder
+from dlpo.optim.sentences import sentence_diff, text_stats
 from dlpo.optim.structured import (
     JSON_SYSTEM,
-    apply_edit_list,
-    edit_schema,
-    json_instruction,
-    parse_edits,
     supports_json_schema,
 )
+from dlpo.optim.update_ask import Ask, build_ask, copied_from_request, normalized, read_candidate
 from dlpo.optim.variable import Prompt
 from dlpo.runs.checkpoint import rng_state_from_json, rng_state_to_json
 
@@ -66,45 +61,6 @@ REMEMBER_REJECTED = 16
 ALREADY_REJECTED = "already rejected: the same prompt was proposed at an earlier step and turned down"
 UpdateFormat = Literal["tags", "json"]
 UPDATE_FORMATS: tuple[str, ...] = ("tags", "json")
-JSON_REASK = (
-    'Reply with only a JSON object {"edits": [...]} of sentence edits that change the prompt, as described '
-    "above."
-)
-
-
-@dataclass(frozen=True)
-class _Ask:
-    """One step's update request: the user message, and the JSON schema and frozen sentences in JSON
-    mode (schema None: a tag reply is asked for)."""
-
-    message: str
-    schema: str | None = None
-    frozen: tuple[int, ...] = ()
-    # The request's own instructions and worked examples (normalized): a new sentence copied from
-    # them is the model echoing the request, not an improvement (seen: TLR's example sentences).
-    scaffold: str = ""
-
-
-def _normalized(text: str) -> str:
-    return " ".join(text.split()).lower()
-
-
-def _copied(candidate: str, current: str, scaffold: str) -> str | None:
-    """Why `candidate` is a copy of the request's own text: a new sentence of three or more words
-    that the request's instructions or worked examples contain (None when there is none)."""
-    if not scaffold:
-        return None
-    before = {_normalized(s) for s in split_sentences(current)}
-    for sentence in split_sentences(candidate):
-        norm = _normalized(sentence)
-        if norm not in before and len(norm.split()) >= 3 and norm.rstrip(".") in scaffold:
-            return f"copied from the request: {sentence[:80]!r} is part of its instructions or examples"
-    return None
-
-
-def _by_order(techniques: Sequence[Technique], order: Callable[[object], int]) -> list[Technique]:
-    """Techniques sorted by their own order (stable: equal orders keep the given order)."""
-    return sorted(techniques, key=order)
 
 
 class TextualGradientDescent:
@@ -198,30 +154,17 @@ class TextualGradientDescent:
                 return int(budget(ctx))
         return None
 
-    def _request(self, ctx: UpdateContext, grad: Gradient, sections: Sequence[Any]) -> _Ask:
-        ask = self._build_request(ctx, grad, sections)
-        scaffold = [s.instruction for s in sections] + [s.body for s in sections if not s.tag]
-        return replace(ask, scaffold=_normalized(" ".join(scaffold)))
-
-    def _build_request(self, ctx: UpdateContext, grad: Gradient, sections: Sequence[Any]) -> _Ask:
-        current = ctx.prompt
-        if not self.json_updates:
-            return _Ask(build_update_message(current, self.prompt.role_description, grad.text, sections))
-        sentences = split_sentences(current)
-        frozen = tuple(int(i) for i in ctx.notes.get("tdo_frozen", []))
-        budget = self._edit_budget(ctx)
-        editable = [k for k in range(1, len(sentences) + 1) if k - 1 not in frozen]
-        message = build_update_message(
-            current,
-            self.prompt.role_description,
-            grad.text,
+    def _request(self, ctx: UpdateContext, grad: Gradient, sections: Sequence[Any]) -> Ask:
+        return build_ask(
+            ctx,
+            grad,
             sections,
-            format_instruction=json_instruction(sentences, frozen, budget),
+            role_description=self.prompt.role_description,
+            json_updates=self.json_updates,
+            edit_budget=self._edit_budget(ctx),
         )
-        schema = json.dumps(edit_schema(len(sentences), editable, budget))
-        return _Ask(message, schema, frozen)
 
-    async def _ask(self, ask: _Ask, message: str, reask: bool = False) -> tuple[str, str]:
+    async def _ask(self, ask: Ask, message: str, reask: bool = False) -> tuple[str, str]:
         temperature = max(self.temperature, self.reask_temperature) if reask else self.temperature
         request = update_request(
             message,
@@ -235,24 +178,16 @@ class TextualGradientDescent:
         return completion.text, completion.finish_reason
 
     def _usable(
-        self, ask: _Ask, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]
+        self, ask: Ask, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]
     ) -> str | None:
-        text, finish = reply
-        candidate, method, reason = None, "json", ""
-        if ask.schema is not None:
-            edits = parse_edits(text)
-            if edits.edits is not None:
-                candidate = apply_edit_list(current, edits.edits, ask.frozen)
-            else:
-                method, reason = "json->tags", edits.reason
-        if candidate is None:
-            parsed = parse_reply(text, current=current, finish_reason=finish)
-            candidate = parsed.candidate
-            method = parsed.method if ask.schema is None else f"json->{parsed.method}"
-            reason = parsed.reason if ask.schema is None or parsed.candidate is not None else reason
+        candidate, method, reason = read_candidate(ask, *reply, current)
         if candidate is not None:
-            reason = self._reject(candidate, current, grad) or _copied(candidate, current, ask.scaffold) or ""
-        log.append({"method": method, "finish_reason": finish, "reason": reason or "ok"})
+            reason = (
+                self._reject(candidate, current, grad)
+                or copied_from_request(candidate, current, ask.scaffold)
+                or ""
+            )
+        log.append({"method": method, "finish_reason": reply[1], "reason": reason or "ok"})
         return candidate if not reason else None
 
     def _reject(self, candidate: str, current: str, grad: Gradient) -> str | None:
@@ -263,7 +198,7 @@ class TextualGradientDescent:
             feedback=grad.text,
             max_words=self.max_prompt_words,
         )
-        if reason is None and _normalized(candidate) in {_normalized(r) for r in self.rejected}:
+        if reason is None and normalized(candidate) in {normalized(r) for r in self.rejected}:
             return ALREADY_REJECTED
         leaked = leaked_values(candidate, current, grad.values) if grad.values is not None else []
         if reason is None and leaked:
@@ -277,7 +212,7 @@ class TextualGradientDescent:
         metrics: dict[str, Any] = {}
         violations: dict[str, int] = {}
         reask, by = None, ""
-        for tech in _by_order(self.techniques, check_order):  # repairs first, then measurements
+        for tech in sorted(self.techniques, key=check_order):  # repairs first, then measurements
             result = tech.check(ctx, candidate)
             candidate = result.candidate
             metrics.update(result.metrics)
@@ -294,7 +229,7 @@ class TextualGradientDescent:
             raise RuntimeError("step() needs prompt.grad: call `await loss.backward(client)` first")
         current = self.prompt.text
         ctx = UpdateContext(step=self.step_count, prompt=current, gradient=grad, rng=self.rng, lr=self.lr)
-        sections = [s for t in _by_order(self.techniques, section_order) for s in t.sections(ctx)]
+        sections = [s for t in sorted(self.techniques, key=section_order) for s in t.sections(ctx)]
         ask = self._request(ctx, grad, sections)
         message = ask.message
         replies: list[str] = []
@@ -310,14 +245,11 @@ class TextualGradientDescent:
             replies.append(reply[0])
             return reply
 
-        def reminder(hint: str) -> str:
-            return f"{hint} {JSON_REASK}" if ask.schema is not None else hint
-
         final: str | None = None
         first = self._usable(ask, await send(message), current, grad, parse_log)
         if first is None:
             ctx.notes["reask_by"] = "parse"
-            hint = reminder(reask_hint(parse_log[-1]["reason"]))
+            hint = ask.reminder(reask_hint(parse_log[-1]["reason"]))
             second = self._usable(ask, await send(with_reminder(message, hint)), current, grad, parse_log)
             if second is not None:
                 final, _, _, check_metrics = self._check(ctx, second, reask_allowed=False)
@@ -328,7 +260,7 @@ class TextualGradientDescent:
                 final = repaired
             else:
                 ctx.notes["reask_by"] = by
-                msg = with_reminder(message, reminder(reask))
+                msg = with_reminder(message, ask.reminder(reask))
                 second = self._usable(ask, await send(msg), current, grad, parse_log)
                 final, _, _, check_metrics = self._check(ctx, second if second is not None else first, False)
             metrics.update(check_metrics)
