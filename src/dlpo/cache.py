@@ -78,6 +78,19 @@ class ResponseCache:
         row = self._connect().execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
         return _completion_from_json(row[0]) if row else None
 
+    def lookup(self, key: str) -> tuple[Completion, int] | None:
+        """The stored completion and its row number (rows only grow: a later row was written later)."""
+        row = (
+            self._connect()
+            .execute("SELECT completion, rowid FROM responses WHERE key = ?", (key,))
+            .fetchone()
+        )
+        return (_completion_from_json(row[0]), int(row[1])) if row else None
+
+    def last_row(self) -> int:
+        """The highest row number written so far (0 for an empty cache)."""
+        return int(self._connect().execute("SELECT COALESCE(MAX(rowid), 0) FROM responses").fetchone()[0])
+
     def put(self, key: str, completion: Completion, request: ChatRequest | None = None) -> None:
         request_json = json.dumps(request.to_dict(), ensure_ascii=False) if request is not None else "{}"
         self._connect().execute(

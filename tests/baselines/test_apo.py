@@ -92,7 +92,7 @@ def _config(path, **kw):
         task=f"file:{path}",
         task_options={"scorer": "numeric"},
         recipe=apo_recipe(),
-        steps=2,
+        steps=kw.pop("steps", 2),
         val_limit=5,
         test_limit=6,
         seed=1,
@@ -169,3 +169,39 @@ def test_cli_config_values_for_preset_apo():
     values = config_values({"preset": "apo", "task": "demo"})
     assert values["recipe"].name == "apo"
     assert TC.build(**values).recipe.name == "apo"
+
+
+def test_a_killed_budgeted_apo_run_resumes_to_where_the_uninterrupted_run_stopped(sums, tmp_path):
+    """APO resumes by replaying from its start: the replayed calls are charged to the budget, so the
+    resumed run stops at the same round as the uninterrupted one instead of spending a second budget."""
+    _, path = sums
+    e = toy.ToyEngine()
+    fit(_config(path, steps=4), run_dir=tmp_path / "u", forward_engine=e, backward_engine=e)
+    after_round_1 = next(
+        ev["total"]["calls_alone"]
+        for ev in read_events(tmp_path / "u" / "events.jsonl")
+        if ev["type"] == "usage" and ev["step"] == 1
+    )
+    budget = {"max_calls": after_round_1 + 1, "then": "test"}  # round 1 fits, round 2 does not
+    full = fit(
+        _config(path, steps=4, budget=budget), run_dir=tmp_path / "a", forward_engine=e, backward_engine=e
+    )
+    assert full.stopped == "budget" and full.steps < 4
+    part = fit(
+        _config(path, steps=4, budget=budget),
+        run_dir=tmp_path / "b",
+        forward_engine=e,
+        backward_engine=e,
+        stop_after=1,
+    )
+    assert part.stopped == "requested"
+    resumed = fit(None, resume=tmp_path / "b", forward_engine=e, backward_engine=e)
+    assert (resumed.steps, resumed.stopped, resumed.best.prompt, resumed.best.test) == (
+        full.steps,
+        full.stopped,
+        full.best.prompt,
+        full.best.test,
+    )
+    whole, again = full.usage["total"], resumed.usage["total"]
+    assert again["replayed"] > 0 and again["calls"] < whole["calls"]
+    assert (again["calls_alone"], again["tokens_alone"]) == (whole["calls_alone"], whole["tokens_alone"])

@@ -146,9 +146,13 @@ def test_sigkill_mid_run_then_resume(tmp_path):
     assert resumed.returncode == 0, rerr
     assert comparable(json.loads(rout)) == comparable(json.loads(out))
     assert stream(tmp_path / "r") == stream(tmp_path / "full")
-    # the resumed process found the killed process's finished calls in the cache
-    usage = json.loads(rout)["usage"]["total"]
-    assert usage["cache_hits"] > json.loads(out)["usage"]["total"]["cache_hits"]
+    # the resumed process found the killed process's finished calls in the cache and charged them
+    # as replayed calls: what the work cost alone is the uninterrupted run's, to the token
+    usage, whole = json.loads(rout)["usage"]["total"], json.loads(out)["usage"]["total"]
+    assert usage["replayed"] > 0 and usage["calls"] < whole["calls"]
+    assert usage["cache_hits"] == whole["cache_hits"]
+    for key in ("requests", "calls_alone", "tokens_alone"):
+        assert usage[key] == whole[key], key
 
 
 async def test_resume_refuses_changed_config_and_non_runs(tmp_path):

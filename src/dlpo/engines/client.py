@@ -43,19 +43,28 @@ class LLMClient:
     async def complete(self, requests: Sequence[ChatRequest], role: str) -> list[Completion]:
         """Answer `requests` in order, from the cache where possible, recording usage for `role`."""
         results: list[Completion | None] = [None] * len(requests)
+        keys = [request_key(self.model_id, r) for r in requests]
         misses: list[int] = []
-        for i, request in enumerate(requests):
-            hit = self._lookup(request)
-            if hit is not None:
-                results[i] = hit
-                self.ledger.record(role, self.model_id, hit)
-            else:
+        replays: list[tuple[int, str, Completion]] = []
+        for i, key in enumerate(keys):
+            found = self._lookup(key)
+            if found is None:
                 misses.append(i)
+            elif self.ledger.is_replay(key, found[1]):
+                replays.append((i, key, found[0]))
+            else:
+                results[i] = found[0]
+                self.ledger.record(role, self.model_id, found[0], key=key)
+        if misses or replays:
+            # Replayed calls were calls of the run when it first asked them: checked as calls.
+            self.ledger.check_budget(role, pending_calls=len(misses) + len(replays))
+        for i, key, hit in replays:
+            results[i] = hit
+            self.ledger.record(role, self.model_id, hit, key=key, replay=True)
         if misses:
-            self.ledger.check_budget(role, pending_calls=len(misses))
             # Wait for every request before raising, so the ones that succeed are all cached.
             done = await asyncio.gather(
-                *(self._call(requests[i], role) for i in misses), return_exceptions=True
+                *(self._call(requests[i], keys[i], role) for i in misses), return_exceptions=True
             )
             for outcome in done:
                 if isinstance(outcome, BaseException):
@@ -64,17 +73,17 @@ class LLMClient:
                 results[i] = completion
         return [r for r in results if r is not None]
 
-    def _lookup(self, request: ChatRequest) -> Completion | None:
+    def _lookup(self, key: str) -> tuple[Completion, int] | None:
         if self.cache is None or self.cache_mode != "use":
             return None
-        hit = self.cache.get(request_key(self.model_id, request))
-        return replace(hit, cached=True) if hit is not None else None
+        found = self.cache.lookup(key)
+        return (replace(found[0], cached=True), found[1]) if found is not None else None
 
-    async def _call(self, request: ChatRequest, role: str) -> Completion:
+    async def _call(self, request: ChatRequest, key: str, role: str) -> Completion:
         [completion] = await self.engine.complete([request])
         if self.cache is not None and self.cache_mode != "off":
-            self.cache.put(request_key(self.model_id, request), completion, request)
-        self.ledger.record(role, self.model_id, completion)
+            self.cache.put(key, completion, request)
+        self.ledger.record(role, self.model_id, completion, key=key)
         return completion
 
     async def aclose(self) -> None:

@@ -18,8 +18,9 @@ from typing import Any, Self
 from dlpo.errors import ConfigError
 
 # Fields that legitimately differ between an uninterrupted and a resumed run: wall-clock timing,
-# and the split of requests into model calls vs cache hits (a resumed run finds in the cache the
-# calls the killed process had already made). `requests` = calls + cache hits does not differ.
+# and the split of requests into model calls vs cache hits vs replayed calls (a resumed run finds in
+# the cache the calls the killed process had already made). `requests` and what the work costs
+# alone (`calls_alone`, `tokens_alone`, `usd_alone`) do not differ (`dlpo.usage`).
 TIMING_FIELDS = frozenset({"t", "wall_s", "latency_s", "elapsed_s", "busy_s"})
 ACCOUNTING_FIELDS = frozenset(
     {
@@ -31,8 +32,7 @@ ACCOUNTING_FIELDS = frozenset(
         "usd",
         "tokens",
         "shared_hits",
-        "calls_alone",
-        "tokens_alone",
+        "replayed",
     }
 )
 

@@ -47,14 +47,14 @@ def gradient_payload(grad: Gradient) -> dict[str, Any]:
 
 
 def usage_payload(ledger: Ledger) -> dict[str, Any]:
-    """Per-role and total usage. `requests` (calls + cache hits + shared hits) is what a resumed run
-    reproduces exactly; `calls`/`cache_hits`/tokens depend on what the caches already held;
-    `calls_alone`/`tokens_alone` are what the run would have spent with no cache shared with other
-    runs (see `dlpo.engines.shared_cache`)."""
+    """Per-role and total usage. `requests` (every request, however answered) and
+    `calls_alone`/`tokens_alone`/`usd_alone` (what the run's work costs alone: model calls, shared
+    hits and replayed calls, see `dlpo.usage`) are what a resumed run reproduces exactly;
+    `calls`/`cache_hits`/`replayed`/tokens/`usd` depend on what the caches already held."""
 
     def role(u: Any) -> dict[str, Any]:
         return {
-            "requests": u.calls + u.cache_hits + u.shared_hits,
+            "requests": u.requests,
             "calls": u.calls,
             "cache_hits": u.cache_hits,
             "prompt_tokens": u.prompt_tokens,
@@ -62,8 +62,10 @@ def usage_payload(ledger: Ledger) -> dict[str, Any]:
             "latency_s": round(u.latency_s, 3),
             "usd": round(u.usd, 6),
             "shared_hits": u.shared_hits,
+            "replayed": u.replayed,
             "calls_alone": u.calls_alone,
             "tokens_alone": u.tokens_alone,
+            "usd_alone": round(u.usd_alone, 6),
         }
 
     return {

@@ -92,6 +92,8 @@ class Session:
                 "schedulers": [s.state_dict() for s in self.schedulers],
                 "book": self.book.state_dict(),
                 "ledger": self.ledger.state_dict(),
+                # Cache rows written so far are counted in that ledger: a resume charges later ones.
+                "cache_rows": self.forward.cache.last_row() if self.forward.cache is not None else None,
                 "events": self.log.count,
                 "warm_start": self.warm,
                 "plan": self.plan.state_dict() if self.plan is not None else None,
@@ -260,6 +262,16 @@ def _check_specs(config: TrainConfig, forward_engine: Engine | None, backward_en
         parse_engine_spec(config.backward, role="backward", **settings)
 
 
+def _counted_rows(cache: ResponseCache, state: dict[str, Any] | None) -> int:
+    """The cache rows the run's ledger has counted when it opens: none for a new run or a replay
+    from the start (no checkpoint); those the checkpoint recorded for a resume. A checkpoint from
+    before this record charges nothing it finds (every row counts as counted)."""
+    if state is None:
+        return 0
+    rows = state.get("cache_rows")
+    return int(rows) if rows is not None else cache.last_row()
+
+
 def _build_clients(
     config: TrainConfig,
     ledger: Ledger,
@@ -335,6 +347,8 @@ async def open_session(
         run = RunDir.create(path, config.to_json())
     ledger = Ledger(budget=Budget(**config.budget.limits()))
     cache = ResponseCache(run.cache_path) if use_cache else None
+    if cache is not None:
+        ledger.replay_after = _counted_rows(cache, state)
     forward, backward, owned = _build_clients(config, ledger, cache, forward_engine, backward_engine)
     owned += _bind_judge(task, config, forward, backward, ledger, cache)
     prompt = Prompt(task.initial_prompt)

@@ -24,7 +24,7 @@ UNITS = ("calls", "tokens", "usd")
 def spent(ledger: Ledger) -> dict[str, float]:
     """What the budget counts so far, per unit (calls and tokens as the run would spend them alone)."""
     total = ledger.total()
-    return {"calls": float(total.calls_alone), "tokens": float(total.tokens_alone), "usd": total.usd}
+    return {"calls": float(total.calls_alone), "tokens": float(total.tokens_alone), "usd": total.usd_alone}
 
 
 def limits(ledger: Ledger) -> dict[str, float]:
