@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlpo.experiments.estimate import WallEstimate, estimate_wall
 from dlpo.experiments.runner import Mode, SweepOutcome, run_trials
 from dlpo.experiments.spec import ExperimentSpec, load_experiment
 from dlpo.experiments.tables import pair_rows, result_rows, write_tables
@@ -46,6 +47,19 @@ def finished_rows(trials: list[Trial], out_dir: Path, results: str | Path | None
     return out
 
 
+def sweep_dir(spec: ExperimentSpec, out: str | Path | None) -> Path:
+    """The sweep folder: `out`, else sweeps/<experiment name>."""
+    return Path(out) if out is not None else Path("sweeps") / spec.name
+
+
+def wall_estimate(spec: ExperimentSpec, out: str | Path | None = None) -> WallEstimate:
+    """How long the trials not finished yet will take (`dlpo.experiments.estimate`), running nothing."""
+    trials = expand(spec)
+    rows = finished_rows(trials, sweep_dir(spec, out), spec.results).rows
+    done = {r["id"] for r in rows}
+    return estimate_wall([t for t in trials if t.id not in done], rows)
+
+
 def sweep(
     experiment: str | Path | ExperimentSpec,
     out: str | Path | None = None,
@@ -59,7 +73,7 @@ def sweep(
     """Run the trials that are not finished, then write the tables. `tables_only=True` runs
     nothing: the tables are made from the trials finished so far and name the missing ones."""
     spec = experiment if isinstance(experiment, ExperimentSpec) else load_experiment(experiment)
-    out_dir = Path(out) if out is not None else Path("sweeps") / spec.name
+    out_dir = sweep_dir(spec, out)
     out_dir.mkdir(parents=True, exist_ok=True)
     trials = expand(spec)
     n_workers = workers or spec.runner.workers

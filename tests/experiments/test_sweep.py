@@ -7,7 +7,7 @@ import pytest
 from dlpo.experiments import toy
 from dlpo.experiments.spec import parse_experiment
 from dlpo.runs.events import read_events
-from dlpo.sweep import sweep
+from dlpo.sweep import sweep, wall_estimate
 
 TOY = "py:dlpo.experiments.toy:engine"
 
@@ -179,6 +179,12 @@ def test_tables_only_runs_nothing_and_names_the_missing_trials(task_file, tmp_pa
     md = partial.files["md"].read_text()
     assert "Not run yet: 2 of 4 trials" in md and all(m in md for m in partial.missing)
     assert json.loads(partial.files["json"].read_text())["missing"] == partial.missing
+    # the seed-1 trials are estimated from their methods' seed-0 wall times
+    estimate = wall_estimate(spec, tmp_path / "fresh")
+    walls = {r["method"]: r["wall_s"] for r in one_seed.trials}
+    assert estimate.pending == 2 and estimate.without_basis == ()
+    assert estimate.seconds == pytest.approx(sum(walls.values()))
     full = sweep(spec, tmp_path / "fresh")
     assert sorted(full.ran) == sorted(partial.missing) and full.missing == []
     assert "Not run yet" not in full.files["md"].read_text()
+    assert wall_estimate(spec, tmp_path / "fresh").text() == "every trial is finished"

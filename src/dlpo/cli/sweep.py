@@ -26,7 +26,7 @@ def sweep_command(
     from dlpo.errors import ConfigError
     from dlpo.experiments.spec import load_experiment
     from dlpo.experiments.trials import expand
-    from dlpo.sweep import sweep
+    from dlpo.sweep import sweep, wall_estimate
 
     if address is not None and not ray:
         raise ConfigError("--address needs --ray")
@@ -36,6 +36,7 @@ def sweep_command(
     spec = load_experiment(file)
     n = len(expand(spec))
     console.print(f"[bold]dlpo sweep[/]: {spec.name}, {n} trials" + (" on Ray" if ray else ""))
+    console.print("  " + wall_estimate(spec, out).text())
 
     def done(row: dict) -> None:
         best = row.get("best_test")
