@@ -50,6 +50,34 @@ def large_model_path() -> Path:
 
 
 @pytest.fixture
+def tiny_local_config(small_model_path):
+    """A factory of small real-model run configs: the demo task, the dlpo recipe, the 0.5B model in
+    both roles, 2 steps of batch 2, 2 validation, test and acceptance questions and short replies;
+    keyword arguments replace any of these (`preset=` names the recipe)."""
+    from dlpo.optim.presets import resolve_recipe
+    from dlpo.train import TrainConfig
+
+    def build(preset: str = "dlpo", **overrides):  # type: ignore[no-untyped-def]
+        values = {
+            "task": "demo",
+            "recipe": resolve_recipe(preset),
+            "steps": 2,
+            "batch_size": 2,
+            "val_limit": 2,
+            "test_limit": 2,
+            "acceptance_set": 2,
+            "forward_max_tokens": 64,
+            "critique_max_tokens": 48,
+            "reduction_max_tokens": 64,
+            "forward": "local:qwen2.5-0.5b",
+            "backward": "local:qwen2.5-0.5b",
+        }
+        return TrainConfig.build(**{**values, **overrides})
+
+    return build
+
+
+@pytest.fixture
 def scripted_engines(monkeypatch):
     """Every engine the CLI builds is scripted: forward always answers 'Answer: 7' (right for some
     demo questions), backward as in the fit tests (`train/scripted_setup.py`)."""

@@ -9,25 +9,11 @@ import pytest
 pytestmark = pytest.mark.model
 
 
-def test_report_of_a_real_one_step_run(tmp_path, small_model_path):
-    from dlpo.optim.presets import resolve_recipe
+def test_report_of_a_real_one_step_run(tmp_path, tiny_local_config):
     from dlpo.report import load_run, write_report
-    from dlpo.train import TrainConfig, fit
+    from dlpo.train import fit
 
-    config = TrainConfig.build(
-        task="demo",
-        recipe=resolve_recipe("dlpo"),
-        steps=1,
-        batch_size=2,
-        val_limit=2,
-        test_limit=2,
-        acceptance_set=2,
-        forward_max_tokens=48,
-        critique_max_tokens=48,
-        reduction_max_tokens=64,
-        forward="local:qwen2.5-0.5b",
-        backward="local:qwen2.5-0.5b",
-    )
+    config = tiny_local_config(steps=1, forward_max_tokens=48)
     result = fit(config, run_dir=tmp_path / "run")
     html_path, md_path = write_report(result.run_dir)
     run = load_run(result.run_dir)

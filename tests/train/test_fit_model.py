@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from dlpo.optim.presets import resolve_recipe
 from dlpo.runs.events import read_events
-from dlpo.train import TrainConfig, afit
+from dlpo.train import afit
 
 pytestmark = pytest.mark.model
 
@@ -30,18 +29,15 @@ EVENT_TYPES = {
 
 
 @pytest.mark.parametrize("preset", ["dlpo", "tgd"])
-async def test_two_step_run_on_local_model(tmp_path, small_model_path, preset):
-    config = TrainConfig.build(
-        task="demo",
-        recipe=resolve_recipe(preset),
-        steps=2,
-        batch_size=2,
+async def test_two_step_run_on_local_model(tmp_path, tiny_local_config, preset):
+    config = tiny_local_config(
+        preset,
         val_limit=4,
         test_limit=4,
         acceptance_set=4,
         forward_max_tokens=96,
-        forward="local:qwen2.5-0.5b",
-        backward="local:qwen2.5-0.5b",
+        critique_max_tokens=200,
+        reduction_max_tokens=300,
     )
     result = await afit(config, run_dir=tmp_path / "run")
     assert result.stopped is None and result.steps == 2
@@ -67,7 +63,7 @@ async def test_two_step_run_on_local_model(tmp_path, small_model_path, preset):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["recipe"]["name"] == preset
 
 
-async def test_dlpo_skips_a_batch_the_real_model_gets_all_right(tmp_path, small_model_path):
+async def test_dlpo_skips_a_batch_the_real_model_gets_all_right(tmp_path, tiny_local_config):
     """Questions the 0.5B model answers correctly: every dlpo step is skipped, so the backward
     model (named as the 1.5B) is never called, nor even loaded."""
     rows = [
@@ -76,17 +72,12 @@ async def test_dlpo_skips_a_batch_the_real_model_gets_all_right(tmp_path, small_
     ]
     data = tmp_path / "easy.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    config = TrainConfig.build(
+    config = tiny_local_config(
         task=f"file:{data}",
         task_options={"scorer": "numeric"},
-        recipe=resolve_recipe("dlpo"),
-        steps=2,
-        batch_size=2,
-        val_limit=2,
-        test_limit=2,
-        acceptance_set=2,
         forward_max_tokens=16,
-        forward="local:qwen2.5-0.5b",
+        critique_max_tokens=200,
+        reduction_max_tokens=300,
         backward="local:qwen2.5-1.5b",
     )
     result = await afit(config, run_dir=tmp_path / "run")
@@ -103,26 +94,12 @@ async def test_dlpo_skips_a_batch_the_real_model_gets_all_right(tmp_path, small_
         assert "backward" not in usage and "optimizer" not in usage
 
 
-async def test_a_budgeted_run_plans_what_the_budget_buys(tmp_path, small_model_path):
+async def test_a_budgeted_run_plans_what_the_budget_buys(tmp_path, tiny_local_config):
     """With the real model: a call budget that buys a few of the 20 configured steps cuts the plan
     after the first steps, and TRegu's warm-up and TSA's temperature schedule follow the plan."""
     from dlpo.optim.acceptance import auto_schedule
 
-    config = TrainConfig.build(
-        task="demo",
-        recipe=resolve_recipe("dlpo"),
-        steps=20,
-        batch_size=2,
-        val_limit=2,
-        test_limit=2,
-        acceptance_set=2,
-        forward_max_tokens=64,
-        critique_max_tokens=48,
-        reduction_max_tokens=64,
-        forward="local:qwen2.5-0.5b",
-        backward="local:qwen2.5-0.5b",
-        budget={"max_calls": 30, "then": "test"},
-    )
+    config = tiny_local_config(steps=20, budget={"max_calls": 30, "then": "test"})
     result = await afit(config, run_dir=tmp_path / "run")
     assert result.stopped == "budget" and result.steps < 20
     plans = [e for e in read_events(tmp_path / "run" / "events.jsonl") if e["type"] == "plan"]
