@@ -69,6 +69,22 @@ def test_clean_suggestions_keeps_instructions_only():
     assert clean_suggestions("The model answered too fast.", [ANSWER_FIRST]) == []
 
 
+def test_a_request_to_the_prompt_writer_is_not_a_suggestion():
+    """Seen from the 1.5B critic on BBH object counting: "Provide clear instructions on how to count
+    the fruits" was copied into the prompt, where it asks the answering model to write instructions."""
+    reply = (
+        "- Provide clear instructions on how to count the fruits.\n"
+        "- Give more detailed guidance for the last step.\n"
+        "- Include a step-by-step approach to counting the objects.\n"
+        "- Add a sentence about units.\n"
+        "- Count each object once, then add the counts."
+    )
+    assert clean_suggestions(reply, [ANSWER_FIRST]) == [
+        "Include a step-by-step approach to counting the objects.",
+        "Count each object once, then add the counts.",
+    ]
+
+
 def test_copying_suggestions_is_accepted_but_pasting_facts_is_rejected():
     current = "You will answer a reasoning question. Be concise."
     suggestions = [

@@ -156,6 +156,12 @@ def test_pasted_critique_passage_is_rejected():
     assert reject_reason(f"{current} The system prompt should say more.", current=current).startswith(
         "pasted feedback"
     )
+    # the prompt talking about "the system prompt" is the critic's language too (seen on BBH object
+    # counting: "Check that the system prompt ends with the answer line")
+    talk = f"{current} Check that the system prompt ends with the answer line."
+    assert reject_reason(talk, current=current).startswith("pasted feedback")
+    # ...unless the current prompt already talks that way (the user's own wording)
+    assert reject_reason(talk + " Be brief.", current=talk) is None
     # a plain instruction is fine
     assert reject_reason(f"{current} Show your steps.", current=current, feedback=feedback) is None
 

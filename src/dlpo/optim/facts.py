@@ -66,9 +66,17 @@ _ASK_UNITS = re.compile(
 )
 _NO_UNITS = re.compile(r"\b(?:no|not|without|omit|drop|never|leave out)\b[^.]*\bunits?\b", re.IGNORECASE)
 # Lines that talk about the prompt, the model or the batch instead of instructing the model.
+# Words that qualify what a critic asks the prompt writer to add ("provide clear instructions").
+_ASKED_FOR = r"(?:(?:a|an|the|clear|clearer|more|specific|detailed|explicit|better|precise|some)\s+)*"
+# A critic line about the prompt, the model or the batch rather than an instruction to the answerer;
+# also a request to the prompt writer to add text ("Provide clear instructions on how to count the
+# fruits": seen from the 1.5B critic on BBH object counting, then copied into the prompt, where it
+# asks the answering model to write instructions instead of answering).
 _META = re.compile(
     r"\b(?:the (?:system )?prompt|the model|the scorer|expected answer|the (?:critique|feedback)|this question"
-    r"|the (?:reply|response)|example \d|(?:add|include|insert) (?:a |an |the )?(?:line|sentence|instruction))\b",
+    r"|the (?:reply|response)|example \d"
+    r"|(?:add|include|insert|provide|give|offer|write)\s+" + _ASKED_FOR
+    + r"(?:lines?|sentences?|instructions?|guidance|guidelines))\b",
     re.IGNORECASE,
 )
 _FILLER = frozenset(

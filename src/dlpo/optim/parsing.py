@@ -38,7 +38,8 @@ LONG_RUN = 25  # a run this many words long copied from the feedback is a paste,
 # Critique language: the critic talks *about* the prompt and the model's answers; a prompt talks to the model.
 # The last alternatives are the wording of the gradient's scorer facts (gradient.batch_facts).
 _CRITIQUE_TALK = re.compile(
-    r"\b(?:the (?:system )?prompt (?:should|does not|doesn't|needs to|must be)|expected answer (?:is|was)"
+    r"\b(?:the (?:system )?prompt (?:should|does not|doesn't|needs to|must be)|the system prompt\b"
+    r"|expected answer (?:is|was)"
     r"|the model(?:'s)? (?:answer|response|answered|responded|output)|the scorer"
     r"|answers? (?:were|was) (?:wrong|correct)|the reply wrote its|in \d+ wrong|\d+ wrong:|already in the prompt|were not followed)",
     re.IGNORECASE,
