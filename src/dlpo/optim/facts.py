@@ -75,7 +75,8 @@ _ASKED_FOR = r"(?:(?:a|an|the|clear|clearer|more|specific|detailed|explicit|bett
 _META = re.compile(
     r"\b(?:the (?:system )?prompt|the model|the scorer|expected answer|the (?:critique|feedback)|this question"
     r"|the (?:reply|response)|example \d"
-    r"|(?:add|include|insert|provide|give|offer|write)\s+" + _ASKED_FOR
+    r"|(?:add|include|insert|provide|give|offer|write)\s+"
+    + _ASKED_FOR
     + r"(?:lines?|sentences?|instructions?|guidance|guidelines))\b",
     re.IGNORECASE,
 )
