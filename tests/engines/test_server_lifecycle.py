@@ -47,6 +47,13 @@ def all_gone(info: dict, within_s: float = 15.0) -> bool:
     return False
 
 
+def interruptible() -> None:
+    """`preexec_fn` for a child the test sends SIGINT: a shell starts background jobs with SIGINT
+    ignored, the child would inherit that and never raise KeyboardInterrupt (seen: CI launched as
+    `bash -c '...' &` timed out in exactly the SIGINT tests)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def child():
     """Start lifecycle_child.py in a mode; killed at the end of the test whatever happened."""
@@ -54,7 +61,11 @@ def child():
 
     def start(mode: str) -> tuple[subprocess.Popen, dict]:
         proc = subprocess.Popen(
-            [sys.executable, str(CHILD), mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, str(CHILD), mode],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=interruptible,  # noqa: PLW1509
         )
         procs.append(proc)
         line = proc.stdout.readline()
