@@ -75,8 +75,8 @@ class ResponseCache:
         return conn
 
     def get(self, key: str) -> Completion | None:
-        row = self._connect().execute("SELECT completion FROM responses WHERE key = ?", (key,)).fetchone()
-        return _completion_from_json(row[0]) if row else None
+        found = self.lookup(key)
+        return found[0] if found is not None else None
 
     def lookup(self, key: str) -> tuple[Completion, int] | None:
         """The stored completion and its row number (rows only grow: a later row was written later)."""

@@ -114,10 +114,10 @@ class Ledger:
         if key is not None:
             self._seen.add(key)
         usage = self.roles.setdefault(role, RoleUsage())
-        usd = _usd(model_id, completion)
         if completion.cached and not replay:
             usage.cache_hits += 1
             return
+        usd = _usd(model_id, completion)
         usage.usd_alone += usd or 0.0
         if replay:
             usage.replayed += 1
@@ -174,8 +174,7 @@ class Ledger:
         return {"roles": {k: asdict(v) for k, v in self.roles.items()}}
 
     def load_state_dict(self, state: dict) -> None:
-        roles = {k: RoleUsage(**v) for k, v in state.get("roles", {}).items()}
-        for k, v in state.get("roles", {}).items():
-            if "usd_alone" not in v:  # a checkpoint from before usd_alone: shared hits were not priced
-                roles[k].usd_alone = roles[k].usd
-        self.roles = roles
+        # A checkpoint from before `usd_alone` priced no shared hit: its usd_alone is its usd.
+        self.roles = {
+            k: RoleUsage(**{"usd_alone": v.get("usd", 0.0), **v}) for k, v in state.get("roles", {}).items()
+        }

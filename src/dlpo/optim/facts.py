@@ -65,7 +65,6 @@ _ASK_UNITS = re.compile(
     r"\b(?:include|add|state|give|write|show|mention|specify|with)\b[^.]*\bunits?\b", re.IGNORECASE
 )
 _NO_UNITS = re.compile(r"\b(?:no|not|without|omit|drop|never|leave out)\b[^.]*\bunits?\b", re.IGNORECASE)
-# Lines that talk about the prompt, the model or the batch instead of instructing the model.
 # Words that qualify what a critic asks the prompt writer to add ("provide clear instructions").
 _ASKED_FOR = r"(?:(?:a|an|the|clear|clearer|more|specific|detailed|explicit|better|precise|some)\s+)*"
 # A critic line about the prompt, the model or the batch rather than an instruction to the answerer;
