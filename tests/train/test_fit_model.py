@@ -105,7 +105,10 @@ async def test_a_budgeted_run_plans_what_the_budget_buys(tmp_path, tiny_local_co
     plans = [e for e in read_events(tmp_path / "run" / "events.jsonl") if e["type"] == "plan"]
     assert plans and plans[0]["previous"] == 20 and plans[0]["unit"] == "calls"
     planned = plans[-1]["planned_steps"]
-    assert result.steps < planned <= result.steps + 3
+    # A plan never drops below one more step: when what is left buys less than a full step the
+    # plan is `done + 1` and the budget ends the run after that step (steps == planned; seen on an
+    # AVX2 build, whose greedy answers differ); otherwise the budget ends it a few steps short.
+    assert result.steps <= planned <= result.steps + 3
     state = json.loads((tmp_path / "run" / "checkpoint.json").read_text())["optimizer"]
     assert state["techniques"]["tregu"]["planned_steps"] == planned
     assert state["acceptance"]["state"]["decay"] == auto_schedule(planned)[1]
