@@ -8,6 +8,7 @@ cannot pass silently.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,18 @@ def scripted_engines(monkeypatch):
         return ScriptedEngine(backward_reply, name="bwd")
 
     monkeypatch.setattr(spec, "build_engine", build)
+
+
+@pytest.fixture
+def restore_sigint():
+    """A `preexec_fn` for a child the test sends SIGINT: a shell starts background jobs with SIGINT
+    ignored, the child would inherit that and never raise KeyboardInterrupt (seen: CI launched as
+    `bash -c '...' &` timed out in exactly the SIGINT tests)."""
+
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    return preexec
 
 
 def free_port() -> int:

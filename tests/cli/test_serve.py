@@ -28,21 +28,14 @@ def _closed(url: str) -> bool:
     return False
 
 
-def interruptible() -> None:
-    """`preexec_fn` for a child the test sends SIGINT: a shell starts background jobs with SIGINT
-    ignored, the child would inherit that and never raise KeyboardInterrupt (seen: CI launched as
-    `bash -c '...' &` timed out in exactly the SIGINT tests)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def test_serve_prints_specs_that_other_processes_use_and_stops_on_ctrl_c(small_model_path):
+def test_serve_prints_specs_that_other_processes_use_and_stops_on_ctrl_c(small_model_path, restore_sigint):
     cmd = [sys.executable, "-m", "dlpo.cli.app", "serve", "--which", "small", "--slots", "2", "--json"]
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=interruptible,  # noqa: PLW1509
+        preexec_fn=restore_sigint,  # noqa: PLW1509
     )
     try:
         line = proc.stdout.readline()

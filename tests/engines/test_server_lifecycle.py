@@ -47,15 +47,8 @@ def all_gone(info: dict, within_s: float = 15.0) -> bool:
     return False
 
 
-def interruptible() -> None:
-    """`preexec_fn` for a child the test sends SIGINT: a shell starts background jobs with SIGINT
-    ignored, the child would inherit that and never raise KeyboardInterrupt (seen: CI launched as
-    `bash -c '...' &` timed out in exactly the SIGINT tests)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.fixture
-def child():
+def child(restore_sigint):
     """Start lifecycle_child.py in a mode; killed at the end of the test whatever happened."""
     procs: list[subprocess.Popen] = []
 
@@ -65,7 +58,7 @@ def child():
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            preexec_fn=interruptible,  # noqa: PLW1509
+            preexec_fn=restore_sigint,  # noqa: PLW1509
         )
         procs.append(proc)
         line = proc.stdout.readline()
