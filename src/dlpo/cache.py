@@ -46,13 +46,17 @@ def _completion_to_json(c: Completion) -> str:
             "latency_s": c.latency_s,
             "finish_reason": c.finish_reason,
             "model": c.model,
+            **({"build": c.extra["build"]} if c.extra.get("build") else {}),
         },
         ensure_ascii=False,
     )
 
 
 def _completion_from_json(raw: str) -> Completion:
-    return Completion(**json.loads(raw))
+    """The stored completion; the server build that made it (if recorded) comes back in `extra`."""
+    data = json.loads(raw)
+    build = data.pop("build", None)
+    return Completion(**data, extra={"build": build} if build else {})
 
 
 class ResponseCache:

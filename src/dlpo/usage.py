@@ -100,6 +100,9 @@ class Ledger:
     # e.g. a client outside a run). A run sets it when it opens.
     replay_after: int | None = None
     _seen: set[str] = field(default_factory=set, repr=False)  # request keys this process counted
+    # per model id, the llama-server builds (`dlpo.engines.llama_server.build_id`) that made the
+    # answers the run used, however they were answered (cache hits keep the build that made them)
+    builds: dict[str, set[str]] = field(default_factory=dict)
 
     def is_replay(self, key: str, row: int) -> bool:
         """Whether an own-cache hit (request `key`, cache `row`) is a call made after the restored
@@ -113,6 +116,9 @@ class Ledger:
         later own-cache hit on it is free; `replay` charges an own-cache hit as a replayed call."""
         if key is not None:
             self._seen.add(key)
+        build = completion.extra.get("build")
+        if build:
+            self.builds.setdefault(model_id, set()).add(build)
         usage = self.roles.setdefault(role, RoleUsage())
         if completion.cached and not replay:
             usage.cache_hits += 1
@@ -171,10 +177,14 @@ class Ledger:
             raise BudgetExceeded(f"money budget reached: ${t.usd_alone:.4f} of ${b.max_usd:.4f} spent")
 
     def state_dict(self) -> dict:
-        return {"roles": {k: asdict(v) for k, v in self.roles.items()}}
+        return {
+            "roles": {k: asdict(v) for k, v in self.roles.items()},
+            "builds": {k: sorted(v) for k, v in sorted(self.builds.items())},
+        }
 
     def load_state_dict(self, state: dict) -> None:
         # A checkpoint from before `usd_alone` priced no shared hit: its usd_alone is its usd.
         self.roles = {
             k: RoleUsage(**{"usd_alone": v.get("usd", 0.0), **v}) for k, v in state.get("roles", {}).items()
         }
+        self.builds = {k: set(v) for k, v in state.get("builds", {}).items()}

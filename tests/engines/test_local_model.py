@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 
 import pytest
@@ -45,6 +46,11 @@ async def test_answers_counts_tokens_and_is_deterministic_on_one_slot(small_mode
     assert first.model == "local:qwen2.5-0.5b" and not first.cached
     assert second.text == first.text and second.completion_tokens == first.completion_tokens
     assert client.ledger.roles["forward"].calls == 2
+    # each answer names the server binary that made it, and the ledger keeps that build
+    build = engine.server.build
+    assert re.fullmatch(r"([0-9a-f]+|unknown)/[0-9a-f]{12}", build)
+    assert first.extra["build"] == second.extra["build"] == build
+    assert client.ledger.builds == {"local:qwen2.5-0.5b": {build}}
 
 
 async def test_parallel_slots_answer_a_batch_concurrently_and_keep_the_loop_free(small_model_path):

@@ -70,3 +70,6 @@ def test_tiny_tgd_vs_dlpo_table_on_demo(tmp_path, small_model_path):
     md = out.files["md"].read_text()
     assert "| demo | q0.5b | tgd | 1 |" in md and "| demo | q0.5b | dlpo | 1 |" in md
     assert [p["a"] for p in out.pairs] == ["tgd"] and out.pairs[0]["examples"] == 2
+    # both trials share one server, so one build made every answer; the table names it
+    [build] = {b for t in out.trials for b in t["builds"]["local:qwen2.5-0.5b"]}
+    assert f"llama-server builds of the answers: `{build}` (2 trials)" in md

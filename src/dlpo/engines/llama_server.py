@@ -10,11 +10,16 @@ A server that cannot start (binary missing, port taken, model file unreadable or
 The binary is found, in order: `$DLPO_LLAMA_SERVER`; `llama-server` beside the running Python
 (scripts/setup.sh installs it into the virtual environment's bin/); `llama-server` on PATH; the
 newest build in the user cache (`~/.cache/dlpo/llama-server/*/llama-server`).
+
+Each start records the binary's `build_id` (`LlamaServer.build`): builds of the same llama.cpp
+source for different CPUs (AVX2 vs AVX-512) give different greedy answers, so results name the
+binary that made them, not only the version.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import re
@@ -78,6 +83,31 @@ def require_llama_server() -> Path:
     return binary
 
 
+def build_id(binary: str | Path) -> str:
+    """`<llama.cpp commit>/<first 12 hex digits of the binary's sha256>`, e.g. `0c1e570/64a071fd9b44`.
+
+    The hash tells builds apart that the version string does not (the same source compiled with
+    other CPU flags); the commit, read from `--version`, is for people ("unknown" if it cannot be)."""
+    path = Path(binary)
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    try:
+        out = subprocess.run(
+            [str(path), "--version"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        )
+        found = re.search(r"commit ([0-9a-fA-F]+)", out.stdout + out.stderr)
+    except (OSError, subprocess.SubprocessError):
+        found = None
+    return f"{found.group(1) if found else 'unknown'}/{digest.hexdigest()[:12]}"
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -129,8 +159,10 @@ class LlamaServer:
     _proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _log_path: Path | None = field(default=None, init=False, repr=False)
     _bound_port: int = field(default=0, init=False, repr=False)
+    _binary: Path = field(default=Path(), init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     starts: int = field(default=0, init=False)
+    build: str | None = field(default=None, init=False)  # `build_id` of the binary, once started
 
     @property
     def base_url(self) -> str:
@@ -172,6 +204,7 @@ class LlamaServer:
                 problem = self._wait_healthy(timeout_s)
                 if problem is None:
                     self.starts += 1
+                    self.build = build_id(self._binary)
                     atexit.register(self.stop)
                     return self.base_url
                 self._kill()
@@ -181,6 +214,7 @@ class LlamaServer:
 
     def _launch(self, port: int) -> None:
         command = self.command(port)
+        self._binary = Path(command[0])
         fd, log = tempfile.mkstemp(prefix=f"dlpo-llama-server-{self.alias}-", suffix=".log")
         self._log_path = Path(log)
         watchdog = [sys.executable, "-m", "dlpo.engines.watchdog", str(os.getpid()), "--", *command]

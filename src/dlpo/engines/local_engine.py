@@ -162,7 +162,8 @@ class LocalEngine:
                 raise
             client = await self.start()  # the server died under us: start it again, retry once
             out = await client.complete(requests)
-        return [_as_local(c, self._cache_id) for c in out]
+        build = self._server.build if self._server is not None else None
+        return [_as_local(c, self._cache_id, build) for c in out]
 
     async def aclose(self) -> None:
         """Stop the server and close the client (a later request starts the server again)."""
@@ -188,7 +189,9 @@ class LocalEngine:
             self._server.stop()
 
 
-def _as_local(completion: Completion, cache_id: str) -> Completion:
+def _as_local(completion: Completion, cache_id: str, build: str | None) -> Completion:
+    """The completion under the engine's cache id, marked with the server build that made it."""
     from dataclasses import replace
 
-    return replace(completion, model=cache_id)
+    extra = {**completion.extra, "build": build} if build else completion.extra
+    return replace(completion, model=cache_id, extra=extra)

@@ -273,6 +273,32 @@ def to_csv(results: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
+def builds_note(trials: Sequence[dict[str, Any]]) -> str:
+    """Which llama-server builds made the trials' answers; a warning when they are mixed.
+
+    Builds of one llama.cpp source for different CPUs give different greedy answers, so rows of
+    different builds are not replays of each other (docs/results.md measured 2-3 of 100 answers)."""
+    by_build: dict[str, list[str]] = {}
+    for t in trials:
+        builds = t.get("builds")
+        if builds is None:
+            label = "not recorded"
+        else:
+            label = " + ".join(sorted({b for bs in builds.values() for b in bs})) or "none named"
+        by_build.setdefault(label, []).append(t["id"])
+    if not by_build:
+        return ""
+    parts = [f"`{label}` ({len(ids)} trials)" for label, ids in sorted(by_build.items())]
+    known = [label for label in by_build if label not in ("not recorded", "none named")]
+    text = "llama-server builds of the answers: " + ", ".join(parts) + ".\n"
+    if len(known) > 1 or (known and "not recorded" in by_build):
+        text += (
+            "\n**Mixed builds:** greedy answers differ between builds, so trials of different builds "
+            "are not replays of one another; compare methods within one build.\n"
+        )
+    return text
+
+
 def write_tables(
     out_dir: str | Path,
     results: Sequence[dict[str, Any]],
@@ -288,6 +314,7 @@ def write_tables(
     methods = list(dict.fromkeys(r["method"] for r in results))
     robust = robustness_rows(trials, methods)
     text = markdown(results, pairs, title) + ("\n" + robustness_markdown(robust) if robust else "")
+    text += "\n" + builds_note(trials) if trials else ""
     if missing:
         text += f"\n**Not run yet: {len(missing)} of {len(trials) + len(missing)} trials** (the tables hold the others):\n"
         text += "".join(f"- {trial_id}\n" for trial_id in missing)

@@ -126,6 +126,8 @@ def summarize(trial: Trial, path: str | Path) -> dict[str, Any]:
             "tokens_alone", total.get("prompt_tokens", 0) + total.get("completion_tokens", 0)
         ),
         "usd": total.get("usd", 0.0),
+        # None: the run predates build records; {}: no answer named its build (e.g. a remote API)
+        "builds": (result.get("usage") or {}).get("builds"),
         "wall_s": round(events[-1]["t"] - events[0]["t"], 1) if len(events) > 1 else 0.0,
         "activity": result.get("activity", {}),
         "curve": cost_curve(events),

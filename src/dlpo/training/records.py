@@ -71,6 +71,9 @@ def usage_payload(ledger: Ledger) -> dict[str, Any]:
     return {
         "roles": {name: role(u) for name, u in sorted(ledger.roles.items())},
         "total": role(ledger.total()),
+        # per model id, the llama-server builds whose answers the run used (empty: none recorded,
+        # e.g. a remote API or answers cached before builds were recorded)
+        "builds": {model: sorted(b) for model, b in sorted(ledger.builds.items())},
     }
 
 
