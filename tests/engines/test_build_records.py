@@ -20,20 +20,36 @@ def _script(path, body: str):
     return path
 
 
-def test_build_id_is_the_commit_and_the_binary_hash(tmp_path):
-    binary = _script(tmp_path / "llama-server", 'echo "version: 0.5.0-dev (build 1, commit 0c1e570)"')
+VERSION = 'echo "version: 0.5.0-dev (build 1, commit 0c1e570)"'
+
+
+def test_build_id_of_a_setup_build_is_the_commit_and_its_source_and_flags(tmp_path):
+    binary = _script(tmp_path / "llama-server", VERSION)
+    (tmp_path / "llama-server.build").write_text("0.3.36-03e3e7086901\n-DGGML_AVX2=ON\n")
+    assert build_id(binary) == "0c1e570/0.3.36-03e3e7086901"
+    rebuilt = tmp_path / "again"
+    rebuilt.mkdir()  # the same source and flags built elsewhere: other bytes, the same build
+    copy = _script(rebuilt / "llama-server", VERSION + " # built in another directory")
+    (rebuilt / "llama-server.build").write_text("0.3.36-03e3e7086901\n-DGGML_AVX2=ON\n")
+    assert build_id(copy) == build_id(binary)
+
+
+def test_build_id_of_another_binary_is_the_commit_and_the_binary_hash(tmp_path):
+    binary = _script(tmp_path / "llama-server", VERSION)
     sha = hashlib.sha256(binary.read_bytes()).hexdigest()[:12]
-    assert build_id(binary) == f"0c1e570/{sha}"
-    other = _script(tmp_path / "other", 'echo "version: 0.5.0-dev (build 1, commit 0c1e570)"; : avx512')
+    assert build_id(binary) == f"0c1e570/sha256-{sha}"
+    other = _script(tmp_path / "other", VERSION + " # avx512")
     assert build_id(other) != build_id(binary)  # same version string, other binary
+    (tmp_path / "llama-server.build").write_text("")  # an empty build file: the hash again
+    assert build_id(binary) == f"0c1e570/sha256-{sha}"
 
 
 def test_build_id_of_a_binary_that_does_not_say_its_version(tmp_path):
     silent = _script(tmp_path / "silent", "exit 1")
-    assert build_id(silent).startswith("unknown/")
+    assert build_id(silent).startswith("unknown/sha256-")
     data = tmp_path / "not-executable"
     data.write_bytes(b"\x7fELF")
-    assert build_id(data) == "unknown/" + hashlib.sha256(b"\x7fELF").hexdigest()[:12]
+    assert build_id(data) == "unknown/sha256-" + hashlib.sha256(b"\x7fELF").hexdigest()[:12]
 
 
 def answer(build: str | None = None, cached: bool = False) -> Completion:

@@ -48,7 +48,7 @@ async def test_answers_counts_tokens_and_is_deterministic_on_one_slot(small_mode
     assert client.ledger.roles["forward"].calls == 2
     # each answer names the server binary that made it, and the ledger keeps that build
     build = engine.server.build
-    assert re.fullmatch(r"([0-9a-f]+|unknown)/[0-9a-f]{12}", build)
+    assert re.fullmatch(r"([0-9a-f]+|unknown)/([0-9.]+-|sha256-)[0-9a-f]{12}", build)
     assert first.extra["build"] == second.extra["build"] == build
     assert client.ledger.builds == {"local:qwen2.5-0.5b": {build}}
 

@@ -83,16 +83,26 @@ def require_llama_server() -> Path:
     return binary
 
 
-def build_id(binary: str | Path) -> str:
-    """`<llama.cpp commit>/<first 12 hex digits of the binary's sha256>`, e.g. `0c1e570/64a071fd9b44`.
+BUILD_SIDECAR = ".build"  # scripts/setup.sh writes `<binary>.build`: "<sdist version>-<flags hash>"
 
-    The hash tells builds apart that the version string does not (the same source compiled with
-    other CPU flags); the commit, read from `--version`, is for people ("unknown" if it cannot be)."""
+
+def build_id(binary: str | Path) -> str:
+    """Which build of llama-server this is: `<llama.cpp commit>/<build>`.
+
+    `<build>` is `<source version>-<flags hash>` from the `<binary>.build` file scripts/setup.sh
+    writes beside the binaries it builds (e.g. `0c1e570/0.3.36-03e3e7086901`): the same source and
+    flags give the same numerics on any machine, while the binary's bytes differ from build to build
+    (they embed the build directory). For any other binary it is `sha256-<12 hex of its bytes>`.
+    The commit, read from `--version`, is "unknown" when the binary does not say it."""
     path = Path(binary)
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        build = path.with_name(path.name + BUILD_SIDECAR).read_text().split()[0]
+    except (OSError, IndexError):
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        build = f"sha256-{digest.hexdigest()[:12]}"
     try:
         out = subprocess.run(
             [str(path), "--version"],
@@ -105,7 +115,7 @@ def build_id(binary: str | Path) -> str:
         found = re.search(r"commit ([0-9a-fA-F]+)", out.stdout + out.stderr)
     except (OSError, subprocess.SubprocessError):
         found = None
-    return f"{found.group(1) if found else 'unknown'}/{digest.hexdigest()[:12]}"
+    return f"{found.group(1) if found else 'unknown'}/{build}"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
