@@ -13,13 +13,12 @@ newest build in the user cache (`~/.cache/dlpo/llama-server/*/llama-server`).
 
 Each start records the binary's `build_id` (`LlamaServer.build`): builds of the same llama.cpp
 source for different CPUs (AVX2 vs AVX-512) give different greedy answers, so results name the
-binary that made them, not only the version.
+build (source and CPU flags) that made them, not only the version.
 """
 
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import os
 import re
@@ -36,6 +35,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlpo.engines.models import sha256_file
 from dlpo.errors import ModelInstallError
 
 SERVER_ENV = "DLPO_LLAMA_SERVER"
@@ -98,11 +98,7 @@ def build_id(binary: str | Path) -> str:
     try:
         build = path.with_name(path.name + BUILD_SIDECAR).read_text().split()[0]
     except (OSError, IndexError):
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        build = f"sha256-{digest.hexdigest()[:12]}"
+        build = f"sha256-{sha256_file(path)[:12]}"
     try:
         out = subprocess.run(
             [str(path), "--version"],

@@ -175,7 +175,8 @@ def model_path(model: LocalModel | str, cache_dir: str | Path | None = None) -> 
     return model_cache_dir(cache_dir) / m.filename
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The hex sha256 of a file, read in chunks (model parts and binaries are large)."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
@@ -203,7 +204,7 @@ def ensure_model(model: LocalModel | str, cache_dir: str | Path | None = None, p
     target = model_path(m, cache_dir)
     if _is_verified(m, target):
         return target
-    if target.is_file() and target.stat().st_size == m.size and _sha256_file(target) == m.sha256:
+    if target.is_file() and target.stat().st_size == m.size and sha256_file(target) == m.sha256:
         _marker(target).write_text(m.sha256 + "\n")  # verified once; later starts skip the hash
         return target
 

@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import math
+from collections import Counter
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -278,20 +279,20 @@ def builds_note(trials: Sequence[dict[str, Any]]) -> str:
 
     Builds of one llama.cpp source for different CPUs give different greedy answers, so rows of
     different builds are not replays of each other (docs/results.md measured 2-3 of 100 answers)."""
-    by_build: dict[str, list[str]] = {}
+    trials_per_build: Counter[str] = Counter()
     for t in trials:
         builds = t.get("builds")
         if builds is None:
             label = "not recorded"
         else:
             label = " + ".join(sorted({b for bs in builds.values() for b in bs})) or "none named"
-        by_build.setdefault(label, []).append(t["id"])
-    if not by_build:
+        trials_per_build[label] += 1
+    if not trials_per_build:
         return ""
-    parts = [f"`{label}` ({len(ids)} trials)" for label, ids in sorted(by_build.items())]
-    known = [label for label in by_build if label not in ("not recorded", "none named")]
+    parts = [f"`{label}` ({n} trials)" for label, n in sorted(trials_per_build.items())]
+    known = [label for label in trials_per_build if label not in ("not recorded", "none named")]
     text = "llama-server builds of the answers: " + ", ".join(parts) + ".\n"
-    if len(known) > 1 or (known and "not recorded" in by_build):
+    if len(known) > 1 or (known and "not recorded" in trials_per_build):
         text += (
             "\n**Mixed builds:** greedy answers differ between builds, so trials of different builds "
             "are not replays of one another; compare methods within one build.\n"

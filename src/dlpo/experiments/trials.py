@@ -97,7 +97,8 @@ def summarize(trial: Trial, path: str | Path) -> dict[str, Any]:
     result = run.read_result() or {}
     events = read_events(run.events_path)
     tests = {e["which"]: e for e in events if e["type"] == "test"}
-    total = (result.get("usage") or {}).get("total", {})
+    usage = result.get("usage") or {}
+    total = usage.get("total", {})
 
     def scores(which: str) -> dict[str, float]:
         e = tests.get(which)
@@ -127,7 +128,7 @@ def summarize(trial: Trial, path: str | Path) -> dict[str, Any]:
         ),
         "usd": total.get("usd", 0.0),
         # None: the run predates build records; {}: no answer named its build (e.g. a remote API)
-        "builds": (result.get("usage") or {}).get("builds"),
+        "builds": usage.get("builds"),
         "wall_s": round(events[-1]["t"] - events[0]["t"], 1) if len(events) > 1 else 0.0,
         "activity": result.get("activity", {}),
         "curve": cost_curve(events),
