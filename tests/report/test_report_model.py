@@ -22,4 +22,8 @@ def test_report_of_a_real_one_step_run(tmp_path, tiny_local_config):
     assert len(re.findall(r'src="data:image/png;base64,', html)) == 4
     assert f"<td>best</td><td>{result.best.step}</td>" in html
     assert run.steps[0].status in html and run.usage["total"]["calls"] > 0
-    assert f"model calls {run.usage['total']['calls']}," in md_path.read_text()
+    md = md_path.read_text()
+    assert f"model calls {run.usage['total']['calls']}," in md
+    # the report names the build of the one local model's answers (the server's own build id)
+    (build,) = result.usage["builds"]["local:qwen2.5-0.5b"]
+    assert f"- llama-server builds: local:qwen2.5-0.5b `{build}`" in md

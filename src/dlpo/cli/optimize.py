@@ -234,6 +234,7 @@ def print_result(console: Any, result: Any) -> None:
     from rich.panel import Panel
     from rich.table import Table
 
+    from dlpo.report.builds import builds_line
     from dlpo.report.gain import paired_gain
 
     console.print(
@@ -262,6 +263,9 @@ def print_result(console: Any, result: Any) -> None:
         f"model calls {total.get('calls', 0)}, cache hits {total.get('cache_hits', 0)}, tokens "
         f"{total.get('prompt_tokens', 0) + total.get('completion_tokens', 0)}"
     )
+    builds = builds_line(result.usage.get("builds"))
+    if builds:
+        console.print(builds, markup=False)
 
 
 HELP_EPILOG = (

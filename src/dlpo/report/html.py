@@ -75,6 +75,7 @@ def final_rows(run: RunData) -> list[dict[str, Any]]:
 
 def run_context(run: RunData) -> dict[str, Any]:
     """Everything the run template shows (also used by the Markdown summary)."""
+    from dlpo.report.builds import builds_line
     from dlpo.report.diffs import prompt_evolution
 
     final = final_rows(run)
@@ -93,6 +94,7 @@ def run_context(run: RunData) -> dict[str, Any]:
         "best_prompt": best["prompt"] if best else run.start_prompt,
         "best_step": best["step"] if best else 0,
         "total": run.usage.get("total", {}),
+        "builds": builds_line(run.usage.get("builds")),
         "changes": prompt_evolution(run),
         "config_json": json.dumps(run.config, indent=2, sort_keys=True),
         "status": status,

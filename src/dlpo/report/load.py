@@ -59,7 +59,7 @@ class RunData:
     start_val: float | None
     steps: list[StepRow]
     tests: dict[str, dict[str, Any]]  # which (start/best/last) -> {"score", "n", "prompt_step"}
-    usage: dict[str, Any]  # the last usage event: {"roles": {...}, "total": {...}}
+    usage: dict[str, Any]  # the last usage event: {"roles": {...}, "total": {...}, "builds": {...}}
     usage_by_step: list[tuple[int, dict[str, Any]]]
     stopped: str | None
     elapsed_s: float | None
@@ -134,7 +134,7 @@ def load_run(path: str | Path) -> RunData:
             r.epoch = e.get("epoch", r.epoch)
             r.prompt_words = len(r.prompt.split())
         elif kind == "usage":
-            usage = {"roles": e.get("roles", {}), "total": e.get("total", {})}
+            usage = {"roles": e.get("roles", {}), "total": e.get("total", {}), "builds": e.get("builds", {})}
             usage_by_step.append((step, usage))
         elif kind == "test":
             tests[e["which"]] = {

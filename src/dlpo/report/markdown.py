@@ -35,6 +35,7 @@ def run_summary_md(run: RunData) -> str:
             f"- model calls {total.get('calls', 0)}, cache hits {total.get('cache_hits', 0)}, tokens "
             f"{total.get('prompt_tokens', 0) + total.get('completion_tokens', 0)}, cost ${total.get('usd', 0):.4f}"
         ),
+        *([f"- {ctx['builds']}"] if ctx["builds"] else []),
         *([f"- {ctx['plan']}"] if ctx["plan"] else []),
         "",
         "| prompt | step | validation | test | words |",
