@@ -12,8 +12,9 @@ from dlpo.report.builds import builds_line
 def test_builds_line_names_each_models_builds_and_flags_a_model_answered_by_two():
     assert builds_line(None) is None and builds_line({}) is None and builds_line({"openai:x": []}) is None
     one = builds_line({"local:b": ["c/2"], "local:a": ["c/1", "c/1"]})
-    assert one == "llama-server builds: local:a `c/1`; local:b `c/2`"
-    two = builds_line({"local:a": ["c/2", "c/1"]})
+    assert one == "llama-server builds: local:a c/1; local:b c/2"
+    assert builds_line({"local:a": ["c/1"]}, quote="`") == "llama-server builds: local:a `c/1`"
+    two = builds_line({"local:a": ["c/2", "c/1"]}, quote="`")
     assert two is not None and two.startswith(
         "llama-server builds: local:a `c/1` + `c/2` (more than one build"
     )
@@ -52,14 +53,14 @@ def test_the_optimize_screen_and_the_report_show_the_builds(tmp_path):
         forward_engine=StampedEngine(forward, "abc1234/0.3.36-aaaaaaaaaaaa"),
         backward_engine=backward,
     )
-    expected = "llama-server builds: scripted:fwd `abc1234/0.3.36-aaaaaaaaaaaa`"
+    expected = "llama-server builds: scripted:fwd abc1234/0.3.36-aaaaaaaaaaaa"
     assert builds_line(result.usage["builds"]) == expected
     screen = io.StringIO()
     print_result(Console(file=screen, width=200), result)
     assert expected in screen.getvalue()
     html_path, md_path = write_report(result.run_dir)
-    assert f"- {expected}" in md_path.read_text()
-    assert "abc1234/0.3.36-aaaaaaaaaaaa" in html_path.read_text()
+    assert "- llama-server builds: scripted:fwd `abc1234/0.3.36-aaaaaaaaaaaa`" in md_path.read_text()
+    assert f'<p class="meta">{expected}</p>' in html_path.read_text()
     assert load_run(result.run_dir).usage["builds"] == {"scripted:fwd": ["abc1234/0.3.36-aaaaaaaaaaaa"]}
 
 

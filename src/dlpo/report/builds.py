@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 
-def builds_line(builds: Mapping[str, Sequence[str]] | None) -> str | None:
-    """`llama-server builds: local:a `c/1`; local:b `c/1` + `c/2``, or None when no answer named
-    its build (a remote API, or a run recorded before builds were)."""
+def builds_line(builds: Mapping[str, Sequence[str]] | None, quote: str = "") -> str | None:
+    """`llama-server builds: local:a c/1; local:b c/1 + c/2`, or None when no answer named its
+    build (a remote API, or a run recorded before builds were). `quote` wraps each build id (the
+    Markdown summary passes a backtick; the screen and the HTML report show the id plain)."""
     named = {model: sorted(set(b)) for model, b in sorted((builds or {}).items()) if b}
     if not named:
         return None
-    parts = [f"{model} " + " + ".join(f"`{b}`" for b in bs) for model, bs in named.items()]
+    parts = [f"{model} " + " + ".join(f"{quote}{b}{quote}" for b in bs) for model, bs in named.items()]
     line = "llama-server builds: " + "; ".join(parts)
     if any(len(bs) > 1 for bs in named.values()):
         line += " (more than one build answered one model: its answers are not a single build's replay)"

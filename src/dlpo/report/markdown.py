@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dlpo.report.builds import builds_line
 from dlpo.report.html import fmt_num, fmt_pct, fmt_signed, run_context
 from dlpo.report.load import RunData
 from dlpo.report.secrets import scrub
@@ -35,7 +36,7 @@ def run_summary_md(run: RunData) -> str:
             f"- model calls {total.get('calls', 0)}, cache hits {total.get('cache_hits', 0)}, tokens "
             f"{total.get('prompt_tokens', 0) + total.get('completion_tokens', 0)}, cost ${total.get('usd', 0):.4f}"
         ),
-        *([f"- {ctx['builds']}"] if ctx["builds"] else []),
+        *([f"- {builds}"] if (builds := builds_line(run.usage.get("builds"), quote="`")) else []),
         *([f"- {ctx['plan']}"] if ctx["plan"] else []),
         "",
         "| prompt | step | validation | test | words |",
