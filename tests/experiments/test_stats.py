@@ -72,3 +72,31 @@ def test_pairs_match_seeds_and_only_seedless_methods_pair_with_every_seed():
     assert by[("a", "b")]["seeds"] == 1 and by[("a", "b")]["examples"] == 4
     assert abs(by[("a", "b")]["delta"] - 0.25) < 1e-9
     assert by[("a", "human:x")]["seeds"] == 2 and by[("a", "human:x")]["examples"] == 8
+
+
+def test_trials_of_different_builds_are_not_paired_but_counted():
+    """A sweep resumed on another machine: `a` seed 0 ran on build X, `b` seed 0 on build Y. Their
+    answers are not one model's, so `a − b` is paired on seed 1 (both on X) only, the left-out
+    seed is counted, and a pair with no same-build seed shows no difference at all."""
+    from dlpo.experiments.tables import markdown, pair_rows
+
+    def built(row: dict, *builds: str) -> dict:
+        return {**row, "builds": {"fwd": list(builds)}}
+
+    rows = [
+        built(_row("a", 0, [1, 1, 1, 1]), "X"),
+        built(_row("a", 1, [1, 0, 0, 0]), "X"),
+        built(_row("b", 0, [0, 0, 0, 0]), "Y"),
+        built(_row("b", 1, [1, 1, 0, 0]), "X"),
+        built(_row("c", 0, [0, 0, 0, 0]), "Y"),
+        _row("d", 0, [0, 0, 0, 0]),  # no build records: paired as before
+    ]
+    out = pair_rows(rows, ["a", "b", "c", "d"], [("a", "b"), ("a", "c"), ("a", "d")])
+    by = {(p["a"], p["b"]): p for p in out}
+    assert by[("a", "b")]["seeds"] == 1 and by[("a", "b")]["other_build"] == 1
+    assert abs(by[("a", "b")]["delta"] - (-0.25)) < 1e-9
+    assert by[("a", "c")]["seeds"] == 0 and by[("a", "c")]["other_build"] == 1
+    assert by[("a", "c")]["delta"] is None
+    assert by[("a", "d")]["seeds"] == 1 and by[("a", "d")]["other_build"] == 0
+    md = markdown([], out)
+    assert "| t | e | a | c | 0 | - | [-, -] | - | 0/0/0 | - | 1 |" in md

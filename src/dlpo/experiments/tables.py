@@ -5,7 +5,8 @@ best-validation prompt and of the last prompt, the starting prompt's test accura
 values, and per-trial means of model calls, tokens, USD and wall time. Pairs compare the
 best-validation prompts of two methods on the same task and engine: a paired bootstrap over the
 (seed, test example) pairs and an exact sign test over seeds (a seed-independent method such as
-`human` is paired with every seed of the other).
+`human` is paired with every seed of the other). Two trials whose recorded llama-server builds
+differ are not paired (a sweep resumed on another machine): the pair row counts them instead.
 """
 
 from __future__ import annotations
@@ -178,8 +179,13 @@ def pair_rows(
     out = []
     for (task, engine), by_method in sorted(groups.items()):
         for a, b in pairs:
-            matched = _pairs(by_method, a, b, set(seedless))
+            candidates = _pairs(by_method, a, b, set(seedless))
+            if not candidates:
+                continue
+            matched = [(ra, rb) for ra, rb in candidates if not _other_builds(ra, rb)]
+            left_out = len(candidates) - len(matched)
             if not matched:
+                out.append(_unpaired(task, engine, a, b, left_out))
                 continue
             xs, ys = [], []
             for ra, rb in matched:
@@ -207,9 +213,46 @@ def pair_rows(
                     "losses": sign.losses,
                     "ties": sign.ties,
                     "sign_p": sign.p_value,
+                    "other_build": left_out,
                 }
             )
     return out
+
+
+def build_set(trial: dict[str, Any]) -> frozenset[str] | None:
+    """Every llama-server build that answered a trial's requests; None for trials without records."""
+    builds = trial.get("builds")
+    if builds is None:
+        return None
+    return frozenset(b for bs in builds.values() for b in bs)
+
+
+def _other_builds(ra: dict[str, Any], rb: dict[str, Any]) -> bool:
+    """True when both trials name their builds and the builds differ: the two runs are then not
+    answers of one model to the same questions (builds disagree on a few greedy answers), so a
+    paired difference between them would mix the methods' effect with the builds'."""
+    a, b = build_set(ra), build_set(rb)
+    return a is not None and b is not None and a != b
+
+
+def _unpaired(task: str, engine: str, a: str, b: str, left_out: int) -> dict[str, Any]:
+    return {
+        "task": task,
+        "engine": engine,
+        "a": a,
+        "b": b,
+        "seeds": 0,
+        "delta": None,
+        "ci_low": None,
+        "ci_high": None,
+        "bootstrap_p": None,
+        "examples": 0,
+        "wins": 0,
+        "losses": 0,
+        "ties": 0,
+        "sign_p": None,
+        "other_build": left_out,
+    }
 
 
 def markdown(results: Sequence[dict[str, Any]], pairs: Sequence[dict[str, Any]], title: str = "") -> str:
@@ -234,14 +277,17 @@ def markdown(results: Sequence[dict[str, Any]], pairs: Sequence[dict[str, Any]],
             "",
             "Paired statistics (best-validation prompts; A − B):",
             "",
-            "| task | engine | A | B | seeds | Δ test | 95% CI (bootstrap) | p (bootstrap) | W/L/T seeds | p (sign) |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            (
+                "| task | engine | A | B | seeds | Δ test | 95% CI (bootstrap) | p (bootstrap) | W/L/T seeds "
+                "| p (sign) | seeds left out (other build) |"
+            ),
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for p in pairs:
             lines.append(
                 f"| {p['task']} | {p['engine']} | {p['a']} | {p['b']} | {p['seeds']} | {_f(p['delta'])} "
                 f"| [{_f(p['ci_low'])}, {_f(p['ci_high'])}] | {_f(p['bootstrap_p'])} "
-                f"| {p['wins']}/{p['losses']}/{p['ties']} | {_f(p['sign_p'])} |"
+                f"| {p['wins']}/{p['losses']}/{p['ties']} | {_f(p['sign_p'])} | {p.get('other_build', 0)} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -281,11 +327,8 @@ def builds_note(trials: Sequence[dict[str, Any]]) -> str:
     different builds are not replays of each other (docs/results.md measured 2-3 of 100 answers)."""
     trials_per_build: Counter[str] = Counter()
     for t in trials:
-        builds = t.get("builds")
-        if builds is None:
-            label = "not recorded"
-        else:
-            label = " + ".join(sorted({b for bs in builds.values() for b in bs})) or "none named"
+        builds = build_set(t)
+        label = "not recorded" if builds is None else " + ".join(sorted(builds)) or "none named"
         trials_per_build[label] += 1
     if not trials_per_build:
         return ""
