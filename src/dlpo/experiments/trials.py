@@ -19,6 +19,7 @@ from typing import Any
 from dlpo.experiments.spec import EnginePair, ExperimentSpec, MethodSpec, TaskSpec
 from dlpo.runs.events import read_events
 from dlpo.runs.run_dir import RunDir
+from dlpo.runs.wall import run_wall_s
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def summarize(trial: Trial, path: str | Path) -> dict[str, Any]:
         "usd": total.get("usd", 0.0),
         # None: the run predates build records; {}: no answer named its build (e.g. a remote API)
         "builds": usage.get("builds"),
-        "wall_s": round(events[-1]["t"] - events[0]["t"], 1) if len(events) > 1 else 0.0,
+        "wall_s": run_wall_s(run.path, events) or 0.0,  # less the time it lay killed before a resume
         "activity": result.get("activity", {}),
         "curve": cost_curve(events),
     }

@@ -15,6 +15,7 @@ from typing import Any
 from dlpo.errors import ConfigError
 from dlpo.runs.events import read_events
 from dlpo.runs.run_dir import RunDir
+from dlpo.runs.wall import run_wall_s
 from dlpo.training.records import decision_status
 
 
@@ -150,7 +151,7 @@ def load_run(path: str | Path) -> RunData:
     if result is not None:
         stopped = result.get("stopped", stopped)
     steps = [rows[k] for k in sorted(rows) if k > 0 and rows[k].prompt]  # only completed steps
-    elapsed = round(events[-1]["t"] - events[0]["t"], 1) if len(events) > 1 else None
+    elapsed = run_wall_s(run.path, events)
     return RunData(
         path=run.path,
         name=run.path.name,

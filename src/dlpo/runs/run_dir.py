@@ -5,6 +5,7 @@
 <run>/checkpoint.json  state after the last finished step (dlpo.runs.checkpoint)
 <run>/cache.sqlite     every LLM response of the run (dlpo.cache)
 <run>/result.json      the final prompts and scores, written at the end
+<run>/resumes.jsonl    when each resume started (dlpo.runs.wall: the run's working time)
 """
 
 from __future__ import annotations

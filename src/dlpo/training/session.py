@@ -25,6 +25,7 @@ from dlpo.runs.checkpoint import load_checkpoint, save_checkpoint
 from dlpo.runs.events import EventCallback, EventLog, truncate_events
 from dlpo.runs.resume import check_config
 from dlpo.runs.run_dir import RunDir, default_run_dir
+from dlpo.runs.wall import record_resume
 from dlpo.tasks.base import Example, Task
 from dlpo.tasks.conventions import task_facts
 from dlpo.training.bookkeeping import Bookkeeping
@@ -341,7 +342,9 @@ async def open_session(
     if not train:
         raise ConfigError(f"task {task.name!r} has no training examples")
     if resume is not None:
-        truncate_events(run.events_path, int(state["events"]) if state else 0)
+        kept = int(state["events"]) if state else 0
+        truncate_events(run.events_path, kept)
+        record_resume(run.path, kept)
     else:
         path = run_dir if run_dir is not None else default_run_dir(task.name, config.recipe.name)
         run = RunDir.create(path, config.to_json())

@@ -1,0 +1,51 @@
+"""A run's working time leaves out the time it lay killed before a resume (`dlpo.runs.wall`)."""
+
+from __future__ import annotations
+
+import json
+
+from dlpo.runs.events import read_events
+from dlpo.runs.wall import active_wall_s, read_resumes, run_wall_s
+from dlpo.train import afit
+
+from .scripted_setup import engines, make_config, make_task
+
+
+def _events(*times: float) -> list[dict]:
+    return [{"seq": i, "t": t} for i, t in enumerate(times)]
+
+
+def test_active_wall_leaves_out_each_resume_gap():
+    events = _events(0, 10, 20, 1020, 1030, 5030, 5040)
+    # killed after t=20, resumed at 1015; killed after 1030, resumed at 5025
+    resumes = [{"t": 1015, "events": 3}, {"t": 5025, "events": 5}]
+    assert active_wall_s(events, []) == 5040
+    assert active_wall_s(events, resumes) == 5040 - (1015 - 20) - (5025 - 1030)
+    # a resume that kept no events (APO replays from the start) leaves the new log's span alone
+    assert active_wall_s(_events(100, 130), [{"t": 90, "events": 0}]) == 30
+    assert active_wall_s(_events(5), []) is None
+
+
+async def test_a_resumed_run_records_the_resume_and_its_gap_is_not_counted(tmp_path):
+    fwd, bwd = engines()
+    run = tmp_path / "r"
+    await afit(
+        make_config("dlpo", steps=4),
+        run_dir=run,
+        task=make_task(),
+        forward_engine=fwd,
+        backward_engine=bwd,
+        stop_after=2,
+    )
+    kept = len(read_events(run / "events.jsonl"))
+    # pretend the killed part ran an hour ago: its events move back 3600 s
+    shifted = [{**e, "t": e["t"] - 3600} for e in read_events(run / "events.jsonl")]
+    (run / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in shifted))
+    fwd2, bwd2 = engines()
+    await afit(resume=run, task=make_task(), forward_engine=fwd2, backward_engine=bwd2)
+    resumes = read_resumes(run)
+    assert [r["events"] for r in resumes] == [kept]
+    events = read_events(run / "events.jsonl")
+    span = events[-1]["t"] - events[0]["t"]
+    wall = run_wall_s(run, events)
+    assert span > 3600 and wall is not None and wall < 60
