@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from dlpo.errors import ConfigError
 from dlpo.runs.events import read_events
 from dlpo.runs.wall import active_wall_s, read_resumes, run_wall_s
 from dlpo.train import afit
@@ -49,3 +52,11 @@ async def test_a_resumed_run_records_the_resume_and_its_gap_is_not_counted(tmp_p
     span = events[-1]["t"] - events[0]["t"]
     wall = run_wall_s(run, events)
     assert span > 3600 and wall is not None and wall < 60
+
+
+def test_a_torn_last_resume_line_is_ignored_and_a_corrupt_one_is_named(tmp_path):
+    (tmp_path / "resumes.jsonl").write_text('{"t": 5, "events": 2}\n{"t": 9, "ev')
+    assert read_resumes(tmp_path) == [{"t": 5, "events": 2}]
+    (tmp_path / "resumes.jsonl").write_text('{"t": 5, "events": 2}\nnot json\n')
+    with pytest.raises(ConfigError, match=r"resumes.jsonl:2: corrupt resume line"):
+        read_resumes(tmp_path)

@@ -30,11 +30,14 @@ def record_resume(run_path: str | Path, events: int, t: float | None = None) -> 
 
 
 def read_resumes(run_path: str | Path) -> list[dict[str, Any]]:
+    """The run's recorded resumes, oldest first ([] for a run never resumed)."""
     path = Path(run_path) / RESUMES_FILE
     if not path.exists():
         return []
     out = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(keepends=True), 1):
+        if not line.endswith("\n"):
+            break  # torn write at the end (a kill while recording the resume)
         if not line.strip():
             continue
         try:
