@@ -184,19 +184,6 @@ def pair_rows(
                 continue
             matched = [(ra, rb) for ra, rb in candidates if not _other_builds(ra, rb)]
             left_out = len(candidates) - len(matched)
-            if not matched:
-                out.append(_unpaired(task, engine, a, b, left_out))
-                continue
-            xs, ys = [], []
-            for ra, rb in matched:
-                sa, sb = ra["test_scores"]["best"], rb["test_scores"]["best"]
-                for ex in sorted(set(sa) & set(sb)):
-                    xs.append(sa[ex])
-                    ys.append(sb[ex])
-            boot = paired_bootstrap(xs, ys, samples=samples, seed=seed)
-            sign = sign_test(
-                [ra["best_test"] or 0.0 for ra, _ in matched], [rb["best_test"] or 0.0 for _, rb in matched]
-            )
             out.append(
                 {
                     "task": task,
@@ -204,15 +191,7 @@ def pair_rows(
                     "a": a,
                     "b": b,
                     "seeds": len(matched),
-                    "delta": boot.delta,
-                    "ci_low": boot.ci_low,
-                    "ci_high": boot.ci_high,
-                    "bootstrap_p": boot.p_value,
-                    "examples": boot.n,
-                    "wins": sign.wins,
-                    "losses": sign.losses,
-                    "ties": sign.ties,
-                    "sign_p": sign.p_value,
+                    **(_paired_stats(matched, samples, seed) if matched else _NO_STATS),
                     "other_build": left_out,
                 }
             )
@@ -235,23 +214,42 @@ def _other_builds(ra: dict[str, Any], rb: dict[str, Any]) -> bool:
     return a is not None and b is not None and a != b
 
 
-def _unpaired(task: str, engine: str, a: str, b: str, left_out: int) -> dict[str, Any]:
+# A pair whose every seed was left out (other builds): no difference to show.
+_NO_STATS: dict[str, Any] = {
+    "delta": None,
+    "ci_low": None,
+    "ci_high": None,
+    "bootstrap_p": None,
+    "examples": 0,
+    "wins": 0,
+    "losses": 0,
+    "ties": 0,
+    "sign_p": None,
+}
+
+
+def _paired_stats(matched: Sequence[tuple[dict, dict]], samples: int, seed: int) -> dict[str, Any]:
+    """Paired bootstrap over the (seed, test example) pairs and sign test over the seeds."""
+    xs, ys = [], []
+    for ra, rb in matched:
+        sa, sb = ra["test_scores"]["best"], rb["test_scores"]["best"]
+        for ex in sorted(set(sa) & set(sb)):
+            xs.append(sa[ex])
+            ys.append(sb[ex])
+    boot = paired_bootstrap(xs, ys, samples=samples, seed=seed)
+    sign = sign_test(
+        [ra["best_test"] or 0.0 for ra, _ in matched], [rb["best_test"] or 0.0 for _, rb in matched]
+    )
     return {
-        "task": task,
-        "engine": engine,
-        "a": a,
-        "b": b,
-        "seeds": 0,
-        "delta": None,
-        "ci_low": None,
-        "ci_high": None,
-        "bootstrap_p": None,
-        "examples": 0,
-        "wins": 0,
-        "losses": 0,
-        "ties": 0,
-        "sign_p": None,
-        "other_build": left_out,
+        "delta": boot.delta,
+        "ci_low": boot.ci_low,
+        "ci_high": boot.ci_high,
+        "bootstrap_p": boot.p_value,
+        "examples": boot.n,
+        "wins": sign.wins,
+        "losses": sign.losses,
+        "ties": sign.ties,
+        "sign_p": sign.p_value,
     }
 
 
