@@ -91,8 +91,9 @@ def _json_default(obj: Any) -> Any:
     return str(obj)
 
 
-def read_events(path: str | Path) -> list[dict[str, Any]]:
-    """All complete events of a log. A torn last line (a kill during a write) is ignored."""
+def read_events(path: str | Path, what: str = "event") -> list[dict[str, Any]]:
+    """All complete events of a log. A torn last line (a kill during a write) is ignored; a corrupt
+    line is an error naming the file, the line and `what` the log holds."""
     path = Path(path)
     if not path.exists():
         return []
@@ -104,7 +105,7 @@ def read_events(path: str | Path) -> list[dict[str, Any]]:
             try:
                 events.append(json.loads(line))
             except json.JSONDecodeError:
-                raise ConfigError(f"{path}:{lineno}: corrupt event line") from None
+                raise ConfigError(f"{path}:{lineno}: corrupt {what} line") from None
     return events
 
 

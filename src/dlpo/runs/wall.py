@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dlpo.errors import ConfigError
+from dlpo.runs.events import read_events
 
 RESUMES_FILE = "resumes.jsonl"
 
@@ -31,33 +31,21 @@ def record_resume(run_path: str | Path, events: int, t: float | None = None) -> 
 
 def read_resumes(run_path: str | Path) -> list[dict[str, Any]]:
     """The run's recorded resumes, oldest first ([] for a run never resumed)."""
-    path = Path(run_path) / RESUMES_FILE
-    if not path.exists():
-        return []
-    out = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(keepends=True), 1):
-        if not line.endswith("\n"):
-            break  # torn write at the end (a kill while recording the resume)
-        if not line.strip():
-            continue
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise ConfigError(f"{path}:{lineno}: corrupt resume line") from None
-    return out
+    return read_events(Path(run_path) / RESUMES_FILE, what="resume")
 
 
 def active_wall_s(events: list[dict[str, Any]], resumes: list[dict[str, Any]]) -> float | None:
-    """Seconds from the first to the last event, less each resume's gap (from the last event
-    before it to the resume itself). None for a log of fewer than two events."""
+    """Seconds from the first to the last event, less each resume's gap (from the last event it
+    kept to the resume itself; a resume that kept none has no gap in this log). None for a log of
+    fewer than two events."""
     if len(events) < 2:
         return None
     times = [float(e["t"]) for e in events]
     span = times[-1] - times[0]
     for r in resumes:
-        before = [t for t in times if t <= r["t"]]
-        if before:
-            span -= max(0.0, r["t"] - max(before))
+        kept = int(r["events"])
+        if 0 < kept <= len(times):
+            span -= max(0.0, r["t"] - times[kept - 1])
     return round(max(span, 0.0), 1)
 
 
