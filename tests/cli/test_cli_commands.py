@@ -100,6 +100,15 @@ def test_every_command_has_help(command, capsys):
         assert "Examples" in out and f"dlpo {command} " in out
 
 
+def test_optimize_help_names_the_task_it_runs_by_default(capsys):
+    from dlpo.run_values import DEFAULT_TASK
+
+    assert main(["optimize", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # rich wraps the help text
+    assert f"Default: {DEFAULT_TASK}." in out and f"default: the {DEFAULT_TASK} task" in out
+    assert "demo" not in out.replace("dlpo optimize", "")
+
+
 def test_optimize_negative_batch_size(tmp_path, capsys):
     assert main(["optimize", "--batch-size", "-2", "--run-dir", str(tmp_path / "r")]) == 2
     assert "batch_size" in capsys.readouterr().err and not (tmp_path / "r").exists()

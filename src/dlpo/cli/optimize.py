@@ -16,6 +16,7 @@ import typer
 
 from dlpo.errors import ConfigError
 from dlpo.run_values import (  # noqa: F401 - re-exported for the tests and old callers
+    DEFAULT_TASK,
     ENGINE_FLAGS,
     QUICK_DEMO,
     RECIPE_FLAGS,
@@ -29,7 +30,7 @@ Opt = typer.Option
 
 def optimize(
     task: Annotated[
-        str | None, Opt("--task", help="Built-in task name (see `dlpo tasks`). Default: demo.")
+        str | None, Opt("--task", help=f"Built-in task name (see `dlpo tasks`). Default: {DEFAULT_TASK}.")
     ] = None,
     task_file: Annotated[
         Path | None, Opt("--task-file", help="Your own task: a .jsonl or .csv file.")
@@ -141,7 +142,7 @@ def optimize(
     ] = False,
     mlflow_experiment: Annotated[str | None, Opt("--mlflow-experiment", help="Default: dlpo.")] = None,
 ) -> None:
-    """Optimize a task's prompt (default: the demo task, dlpo preset, local models)."""
+    """Optimize a task's prompt (default: the tickets task, dlpo preset, local models)."""
     given = dict(locals())
     recipe_flags = {k: given.pop(k) for k in RECIPE_FLAGS}
     extra = {k: v for k in ("train_limit", "eval_every") if (v := given.pop(k)) is not None}
@@ -269,12 +270,12 @@ def print_result(console: Any, result: Any) -> None:
 
 
 HELP_EPILOG = (
-    "Examples: `dlpo optimize` (quick demo run on the local models); "
+    f"Examples: `dlpo optimize` (quick run of {DEFAULT_TASK} on the local models); "
     "`dlpo optimize --task gsm8k --preset dlpo --steps 8 --batch-size 3 --val-limit 50`; "
     "`dlpo optimize --task-file qa.jsonl --input-col question --target-col answer --techniques tsa,tcl`; "
     "`dlpo optimize --config run.yaml --seed 2` (flags override the file); "
     "`dlpo optimize --forward openai:gpt-4o-mini --backward openai:gpt-4o --budget-calls 500 --mlflow`; "
-    "`dlpo optimize --resume runs/demo-dlpo-20250101-120000`."
+    f"`dlpo optimize --resume runs/{DEFAULT_TASK}-dlpo-20250101-120000`."
 )
 
 
