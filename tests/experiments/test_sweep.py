@@ -103,9 +103,22 @@ def test_failing_trial_is_retried_once_and_reported(task_file, tmp_path):
     assert json.loads(out.files["json"].read_text())["failures"][0]["id"] == out.failures[0]["id"]
 
 
+def test_each_trial_is_reported_when_it_ends_not_when_the_sweep_does(task_file, tmp_path):
+    started = []  # trial folders that exist when each trial is reported
+
+    def done(row):
+        started.append(len(list((tmp_path / "s" / "trials").iterdir())))
+
+    out = sweep(_spec(task_file), tmp_path / "s", on_done=done)
+    assert len(out.trials) == 4 and started == [1, 2, 3, 4]
+
+
 def test_process_pool_equals_serial(task_file, tmp_path):
     spec = _spec(task_file, methods=["tgd"])
-    assert _stable(sweep(spec, tmp_path / "s")) == _stable(sweep(spec, tmp_path / "p", workers=2))
+    reported = []
+    pooled = sweep(spec, tmp_path / "p", workers=2, on_done=lambda row: reported.append(row["id"]))
+    assert _stable(sweep(spec, tmp_path / "s")) == _stable(pooled)
+    assert sorted(reported) == sorted(r["id"] for r in pooled.trials)  # each once, in the order they end
 
 
 def test_ray_equals_serial(task_file, tmp_path):
@@ -114,10 +127,12 @@ def test_ray_equals_serial(task_file, tmp_path):
     serial = sweep(spec, tmp_path / "serial")
     ray.init(num_cpus=2, include_dashboard=False)
     try:
-        distributed = sweep(spec, tmp_path / "ray", ray=True)
+        reported = []
+        distributed = sweep(spec, tmp_path / "ray", ray=True, on_done=lambda row: reported.append(row["id"]))
     finally:
         ray.shutdown()
     assert not distributed.failures and len(distributed.ran) == 4
+    assert sorted(reported) == sorted(r["id"] for r in distributed.trials)
     assert _stable(distributed) == _stable(serial)
     assert _no_wall(distributed.files["md"].read_text()) == _no_wall(serial.files["md"].read_text())
     events = read_events(next((tmp_path / "ray" / "trials").iterdir()) / "events.jsonl")

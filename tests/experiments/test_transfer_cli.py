@@ -51,6 +51,12 @@ def test_cli_sweep_writes_tables_and_reports_errors(tmp_path, capsys):
     assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     assert "| tgd |" in out and (tmp_path / "out" / "results.csv").exists()
+    # each trial is reported as it ends, with its test scores and what is left after it
+    done = [line.strip() for line in out.splitlines() if line.strip().startswith("done tgd__")]
+    assert len(done) == 2 and all(" s: test start " in d and ", best-val prompt " in d for d in done)
+    assert "1 trial(s) to run" in out and "every trial is finished" in out
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert "done tgd__" not in capsys.readouterr().out  # nothing ran: finished trials are not re-reported
     assert len(json.loads((tmp_path / "out" / "results.json").read_text())["trials"]) == 2
     path.write_text(yaml.safe_dump({**data, "seedz": [1]}))
     assert main(["sweep", str(path)]) != 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 import concurrent.futures
 import shutil
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -139,9 +139,8 @@ def run_trials(
         for attempt in range(retries + 1):
             if not pending:
                 break
-            done = submit.map(pending, sweep, share_cache, kept)
             again = []
-            for trial, (row, exc) in zip(pending, done):
+            for trial, row, exc in submit.map(pending, sweep, share_cache, kept):
                 if exc is None:
                     results[trial.id] = row
                     errors.pop(trial.id, None)
@@ -158,17 +157,20 @@ def run_trials(
     return out
 
 
+# A submitter's `map` yields (trial, row, error) as each trial ends, in the order they end, so
+# that `on_done` reports a trial when it finishes, not when the whole sweep does.
+Finished = Iterator[tuple[Trial, Any, BaseException | None]]
+
+
 class _Serial:
-    def map(
-        self, trials: Sequence[Trial], sweep: str, share: bool, kept: str | None
-    ) -> list[tuple[Any, BaseException | None]]:
-        out = []
+    def map(self, trials: Sequence[Trial], sweep: str, share: bool, kept: str | None) -> Finished:
         for t in trials:
             try:
-                out.append((run_trial(t, sweep, share, kept), None))
+                row = run_trial(t, sweep, share, kept)
             except Exception as exc:  # noqa: BLE001 - a failed trial is data, reported and retried
-                out.append((None, exc))
-        return out
+                yield t, None, exc
+            else:
+                yield t, row, None
 
     def close(self) -> None:
         return None
@@ -178,17 +180,11 @@ class _Pool:
     def __init__(self, workers: int) -> None:
         self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers)
 
-    def map(
-        self, trials: Sequence[Trial], sweep: str, share: bool, kept: str | None
-    ) -> list[tuple[Any, BaseException | None]]:
-        futures = [self.pool.submit(run_trial, t, sweep, share, kept) for t in trials]
-        out = []
-        for f in futures:
-            try:
-                out.append((f.result(), None))
-            except Exception as exc:  # noqa: BLE001
-                out.append((None, exc))
-        return out
+    def map(self, trials: Sequence[Trial], sweep: str, share: bool, kept: str | None) -> Finished:
+        futures = {self.pool.submit(run_trial, t, sweep, share, kept): t for t in trials}
+        for f in concurrent.futures.as_completed(futures):
+            exc = f.exception()
+            yield futures[f], (None if exc is not None else f.result()), exc
 
     def close(self) -> None:
         self.pool.shutdown()
@@ -207,17 +203,17 @@ class _Ray:
                 ray.init(num_cpus=max(workers, 1), include_dashboard=False)
         self.remote = ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=0)(run_trial)
 
-    def map(
-        self, trials: Sequence[Trial], sweep: str, share: bool, kept: str | None
-    ) -> list[tuple[Any, BaseException | None]]:
-        refs = [self.remote.remote(t, sweep, share, kept) for t in trials]
-        out = []
-        for ref in refs:
+    def map(self, trials: Sequence[Trial], sweep: str, share: bool, kept: str | None) -> Finished:
+        refs = {self.remote.remote(t, sweep, share, kept): t for t in trials}
+        waiting = list(refs)
+        while waiting:
+            ready, waiting = self.ray.wait(waiting, num_returns=1)
+            row, error = None, None
             try:
-                out.append((self.ray.get(ref), None))
+                row = self.ray.get(ready[0])
             except Exception as exc:  # noqa: BLE001 - RayTaskError wraps the trial's exception
-                out.append((None, exc))
-        return out
+                error = exc
+            yield refs[ready[0]], row, error
 
     def close(self) -> None:
         if self.started:
