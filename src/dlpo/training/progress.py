@@ -134,6 +134,11 @@ class ProgressDisplay:
 class PlainProgress:
     """One line per event that matters (start, each validation, each step, each test), for logs.
 
+    The training loop logs a "usage" event right after the starting prompt's validation and after
+    each step, so those lines wait for it and show the calls and tokens up to and including
+    themselves (a line printed at once would show the previous step's). Test lines carry no usage:
+    the test phase's usage is logged once, after the last test, and the final screen gives it.
+
     The same interface as `ProgressDisplay` (context manager + `on_event`)."""
 
     def __init__(self, total_steps: int | None, stream: TextIO | None = None) -> None:
@@ -141,17 +146,36 @@ class PlainProgress:
         self.stream = stream if stream is not None else sys.stdout
         self.started = time.monotonic()
         self.state: dict[str, Any] = {}
+        self.waiting: tuple[float, str] | None = None  # (elapsed, text) of a line awaiting its usage
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._release()
+        self.stream.flush()
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def _write(self, elapsed: float, text: str) -> None:
+        self.stream.write(f"[dlpo {elapsed:6.0f}s] {text}\n")
         self.stream.flush()
 
     def _line(self, text: str) -> None:
-        elapsed = time.monotonic() - self.started
-        self.stream.write(f"[dlpo {elapsed:6.0f}s] {text}\n")
-        self.stream.flush()
+        self._release()
+        self._write(self._elapsed(), text)
+
+    def _await_usage(self, text: str) -> None:
+        self._release()
+        self.waiting = (self._elapsed(), text)
+
+    def _release(self) -> None:
+        """Write the line awaiting usage, with the usage known now."""
+        if self.waiting is not None:
+            elapsed, text = self.waiting
+            self.waiting = None
+            self._write(elapsed, text + self._usage())
 
     def _usage(self) -> str:
         st = self.state
@@ -166,6 +190,7 @@ class PlainProgress:
             total = event["total"]
             st["calls"], st["hits"] = total["calls"], total["cache_hits"]
             st["tokens"] = total["prompt_tokens"] + total["completion_tokens"]
+            self._release()
         elif kind == "start":
             sizes = event.get("sizes", {})
             self._line(
@@ -177,7 +202,7 @@ class PlainProgress:
             st["decision"] = decision_status(event["accepted"], event["failed"], event.get("skipped", False))
             st["delta"], st["temperature"] = event.get("delta"), event.get("temperature")
         elif kind == "validation" and event.get("step", 0) == 0:
-            self._line(f"step 0{of} validation {event['score']:.3f} (n={event.get('n', '?')}){self._usage()}")
+            self._await_usage(f"step 0{of} validation {event['score']:.3f} (n={event.get('n', '?')})")
         elif kind == "step":
             parts = [f"step {event['step']}{of} {st.get('decision', '')}"]
             if st.get("delta") is not None:
@@ -190,11 +215,11 @@ class PlainProgress:
                 parts.append(f"val {event['val']:.3f} (best {event.get('best_val') or 0:.3f})")
             if event.get("lr") is not None:
                 parts.append(f"lr {event['lr']:g}")
-            self._line(" | ".join(parts) + self._usage())
+            self._await_usage(" | ".join(parts))
         elif kind == "test":
             self._line(
                 f"test {event.get('which')} prompt (step {event.get('prompt_step')}): "
-                f"{event['score']:.3f} (n={event.get('n', '?')}){self._usage()}"
+                f"{event['score']:.3f} (n={event.get('n', '?')})"
             )
         elif kind == "stopped":
             self._line(f"stopped: {event.get('message', event.get('reason'))}")
