@@ -71,6 +71,13 @@ def pending_trials(spec: ExperimentSpec, out: str | Path | None = None) -> list[
     return _progress(spec, out)[0]
 
 
+def run_order(trials: list[Trial]) -> list[Trial]:
+    """The order a sweep runs its trials in: human-prompt trials first (they only test, so they take
+    minutes, and a sweep that has run them can estimate what is left), then the rest seed-major, as
+    `expand` lists them. Results do not depend on the order; the tables follow the experiment's."""
+    return sorted(trials, key=lambda t: t.config["recipe"]["name"] != "human")
+
+
 def sweep(
     experiment: str | Path | ExperimentSpec,
     out: str | Path | None = None,
@@ -93,7 +100,7 @@ def sweep(
         outcome = finished_rows(trials, out_dir, spec.results)
     else:
         outcome = run_trials(
-            trials,
+            run_order(trials),
             out_dir,
             mode=mode,
             workers=n_workers,

@@ -113,6 +113,13 @@ def test_each_trial_is_reported_when_it_ends_not_when_the_sweep_does(task_file, 
     assert len(out.trials) == 4 and started == [1, 2, 3, 4]
 
 
+def test_human_prompt_trials_run_first_and_the_tables_keep_the_experiments_order(task_file, tmp_path):
+    reported = []
+    out = sweep(_spec(task_file, methods=["tgd", "human:cot"]), tmp_path / "h", on_done=reported.append)
+    assert [r["method"] for r in reported] == ["human:cot", "tgd", "tgd"]  # seeds 0 and 1 of tgd
+    assert [r["method"] for r in out.results] == ["tgd", "human:cot"]
+
+
 def test_process_pool_equals_serial(task_file, tmp_path):
     spec = _spec(task_file, methods=["tgd"])
     reported = []

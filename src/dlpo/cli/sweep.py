@@ -50,7 +50,7 @@ def sweep_command(
     result = sweep(
         spec, out, ray=ray, address=address, workers=workers, on_done=done, tables_only=tables_only
     )
-    console.print(result.files["md"].read_text(encoding="utf-8"))
+    console.print(result.files["md"].read_text(encoding="utf-8"), soft_wrap=True, markup=False)
     for f in result.failures:
         console.print(f"[red]failed[/] {f['id']}: {f['error']}")
     console.print("tables: " + ", ".join(str(p) for p in result.files.values()))
