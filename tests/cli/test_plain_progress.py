@@ -78,3 +78,14 @@ def test_a_step_line_counts_the_calls_of_its_own_step():
     assert lines[4].startswith("step 3/2") and lines[4].endswith(
         "| calls 19 hits 0 tok 1.9k"
     )  # written at exit
+
+
+def test_a_budget_stop_line_gives_the_usage_it_stopped_at():
+    stream = io.StringIO()
+    stop = {"type": "stopped", "step": 2, "reason": "budget", "message": "token budget spent"}
+    with PlainProgress(None, stream=stream) as display:
+        display.on_event({**stop, "total": _usage(step=2, calls=30)["total"]})
+    assert (
+        stream.getvalue().split("] ", 1)[1].strip()
+        == "stopped: token budget spent | calls 30 hits 0 tok 3.0k"
+    )

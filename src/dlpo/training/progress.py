@@ -186,10 +186,11 @@ class PlainProgress:
     def on_event(self, event: dict[str, Any]) -> None:
         kind, st = event["type"], self.state
         of = f"/{self.total}" if self.total else ""
-        if kind == "usage":
+        if "total" in event:  # "usage", and "stopped" by the budget, carry the run's usage so far
             total = event["total"]
             st["calls"], st["hits"] = total["calls"], total["cache_hits"]
             st["tokens"] = total["prompt_tokens"] + total["completion_tokens"]
+        if kind == "usage":
             self._release()
         elif kind == "start":
             sizes = event.get("sizes", {})
@@ -222,7 +223,7 @@ class PlainProgress:
                 f"{event['score']:.3f} (n={event.get('n', '?')})"
             )
         elif kind == "stopped":
-            self._line(f"stopped: {event.get('message', event.get('reason'))}")
+            self._line(f"stopped: {event.get('message', event.get('reason'))}{self._usage()}")
 
 
 def progress_display(
