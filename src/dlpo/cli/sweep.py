@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -51,11 +51,29 @@ def sweep_command(
         spec, out, ray=ray, address=address, workers=workers, on_done=done, tables_only=tables_only
     )
     console.print(result.files["md"].read_text(encoding="utf-8"), soft_wrap=True, markup=False)
+    if tables_only:
+        _print_in_progress(console, spec, result.out, result.missing)
     for f in result.failures:
         console.print(f"[red]failed[/] {f['id']}: {f['error']}")
-    console.print("tables: " + ", ".join(str(p) for p in result.files.values()))
+    console.print("tables: " + ", ".join(str(p) for p in result.files.values()), soft_wrap=True)
     if result.failures:
         raise typer.Exit(1)
+
+
+def _print_in_progress(console: Any, spec: Any, out: Path, missing: list[str]) -> None:
+    """Where each started, unfinished trial stands (read from its folder; a running sweep is not
+    disturbed)."""
+    from dlpo.experiments.inflight import trial_progress
+    from dlpo.experiments.trials import expand
+
+    waiting = set(missing)
+    lines = [p.text() for t in expand(spec) if t.id in waiting and (p := trial_progress(out, t)) is not None]
+    if lines:
+        console.print(
+            "Started, not finished (running now, or stopped: a re-run goes on from them):", soft_wrap=True
+        )
+        for line in lines:
+            console.print("- " + line, soft_wrap=True, markup=False)
 
 
 def _outcome(row: dict) -> str:
