@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dlpo.experiments.spec import ExperimentSpec
 
 Opt = typer.Option
 
@@ -60,7 +65,7 @@ def sweep_command(
         raise typer.Exit(1)
 
 
-def _print_in_progress(console: Any, spec: Any, out: Path, missing: list[str]) -> None:
+def _print_in_progress(console: Console, spec: ExperimentSpec, out: Path, missing: list[str]) -> None:
     """Where each started, unfinished trial stands (read from its folder; a running sweep is not
     disturbed)."""
     from dlpo.experiments.inflight import trial_progress
@@ -76,20 +81,19 @@ def _print_in_progress(console: Any, spec: Any, out: Path, missing: list[str]) -
             console.print("- " + line, soft_wrap=True, markup=False)
 
 
+# The test scores a trial's "done" line shows: a human prompt has one prompt; an optimizer starts
+# from one and chooses another by validation.
+_HUMAN_SCORES = (("best_test", "prompt"),)
+_OPTIMIZER_SCORES = (("start_test", "start"), ("best_test", "best-val prompt"))
+
+
 def _outcome(row: dict) -> str:
     """' in 29 min: test start 0.440, best-val prompt 0.460' (the parts the row has)."""
     wall = row.get("wall_s")
     text = ""
     if isinstance(wall, int | float):
         text = f" in {wall:.0f} s" if wall < 90 else f" in {wall / 60:.0f} min"
-    shown = (
-        (("best_test", "prompt"),)
-        if str(row.get("method", "")).startswith("human")
-        else (
-            ("start_test", "start"),
-            ("best_test", "best-val prompt"),
-        )
-    )
+    shown = _HUMAN_SCORES if str(row.get("method", "")).startswith("human") else _OPTIMIZER_SCORES
     parts = [f"{name} {row[key]:.3f}" for key, name in shown if isinstance(row.get(key), int | float)]
     return text + (": test " + ", ".join(parts) if parts else "")
 
