@@ -88,6 +88,20 @@ async def test_unchanged_reply_reasks():
     assert "unchanged" in user_text(engine.requests[1])
 
 
+async def test_a_reply_that_only_restates_a_sentence_is_unchanged_and_reasks():
+    """A "new" prompt whose only change is a second copy of one of its sentences is the current
+    prompt: the copy is dropped (and logged), the reply counts as unchanged and is asked again."""
+    start = "Answer the question. Write the final answer as bare digits only."
+    restated = "Answer the question. Write the final answer as bare digits only. Write the final answer as bare digits only."
+    better = f"{start} Check each step of the working before the answer line."
+    opt, engine = optimizer_with([tagged(restated), tagged(better)], prompt=start)
+    report = await opt.step()
+    first = report.metrics["parse"][0]
+    assert first["reason"].startswith("unchanged") and first["repeats_dropped"] == 1
+    assert "unchanged" in user_text(engine.requests[1]) and opt.prompt.text == better
+    assert report.metrics["edits"]["total"] == 1  # the new sentence; no edit for the copy
+
+
 async def test_reask_samples_while_the_first_ask_is_greedy():
     opt, engine = optimizer_with([tagged(START), tagged(NEW)], reask_temperature=0.6)
     await opt.step()

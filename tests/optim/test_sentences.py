@@ -1,4 +1,5 @@
 from dlpo.optim.sentences import (
+    drop_repeats,
     join_pieces,
     sentence_diff,
     split_pieces,
@@ -70,3 +71,18 @@ def test_trim_reverts_deletions_in_place():
 
 def test_text_stats():
     assert text_stats(OLD) == {"words": 8, "sentences": 3}
+
+
+def test_drop_repeats_removes_copies_the_current_prompt_does_not_have():
+    current = "You answer the questions below. The answer is a whole number: write bare digits only."
+    restated = "You answer the questions below. The answer is a whole number: write bare digits only. " * 2
+    assert drop_repeats(restated.strip(), current) == (current, 2)
+    listed = "Rules:\n- Write the label only.\n- Write the label only.\n- Be brief.\nExample:\nx\nExample:\ny"
+    text, dropped = drop_repeats(listed, "Rules:\n- Write the label only.")
+    assert dropped == 1 and text == "Rules:\n- Write the label only.\n- Be brief.\nExample:\nx\nExample:\ny"
+
+
+def test_drop_repeats_keeps_what_the_current_prompt_already_repeats_and_short_pieces():
+    twice = "Write the label only. Read the message. Write the label only."
+    assert drop_repeats(twice, twice) == (twice, 0)  # the user's own emphasis stays
+    assert drop_repeats("Be brief. Be brief.", "Be brief.") == ("Be brief. Be brief.", 0)  # under 4 words

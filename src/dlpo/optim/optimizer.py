@@ -45,7 +45,7 @@ from dlpo.optim.masking import leaked_values
 from dlpo.optim.parsing import reask_hint, reject_reason
 from dlpo.optim.report import StepReport
 from dlpo.optim.request import update_request, with_reminder
-from dlpo.optim.sentences import sentence_diff, text_stats
+from dlpo.optim.sentences import drop_repeats, sentence_diff, text_stats
 from dlpo.optim.structured import (
     JSON_SYSTEM,
     supports_json_schema,
@@ -181,13 +181,18 @@ class TextualGradientDescent:
         self, ask: Ask, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]
     ) -> str | None:
         candidate, method, reason = read_candidate(ask, *reply, current)
+        dropped = 0
         if candidate is not None:
+            candidate, dropped = drop_repeats(candidate, current)
             reason = (
                 self._reject(candidate, current, grad)
                 or copied_from_request(candidate, current, ask.scaffold)
                 or ""
             )
-        log.append({"method": method, "finish_reason": reply[1], "reason": reason or "ok"})
+        entry = {"method": method, "finish_reason": reply[1], "reason": reason or "ok"}
+        if dropped:
+            entry["repeats_dropped"] = dropped  # copies of a sentence the reply restated
+        log.append(entry)
         return candidate if not reason else None
 
     def _reject(self, candidate: str, current: str, grad: Gradient) -> str | None:

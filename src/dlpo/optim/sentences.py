@@ -107,6 +107,34 @@ def split_sentences(text: str) -> list[str]:
     return [p.text for p in split_pieces(text)]
 
 
+REPEAT_MIN_WORDS = 4  # shorter pieces ("Example:", "Answer: <n>") may recur by design
+
+
+def drop_repeats(candidate: str, current: str) -> tuple[str, int]:
+    """`candidate` without the extra copies of a sentence (of `REPEAT_MIN_WORDS` words or more) that
+    it states more often than `current` does, and how many were dropped.
+
+    A small optimizer often restates a neighbouring sentence inside its edit (a structured "replace
+    sentence 1" whose text is sentences 1 and 2; a rewrite that pastes a line twice). The copy
+    changes nothing a model reads, yet counts as an edit and makes the step look like progress; with
+    it gone such a candidate is seen for what it is (often: unchanged)."""
+    allowed = {}
+    for sentence in split_sentences(current):
+        key = normalize(sentence).casefold()
+        allowed[key] = allowed.get(key, 0) + 1
+    seen: dict[str, int] = {}
+    kept: list[Piece] = []
+    pieces = split_pieces(candidate)
+    for piece in pieces:
+        key = normalize(piece.text).casefold()
+        seen[key] = seen.get(key, 0) + 1
+        if _word_count(piece.text) >= REPEAT_MIN_WORDS and seen[key] > max(1, allowed.get(key, 0)):
+            continue
+        kept.append(piece)
+    dropped = len(pieces) - len(kept)
+    return (join_pieces(kept) if dropped else candidate), dropped
+
+
 def _word_count(text: str) -> int:
     return len(text.split())
 
