@@ -52,23 +52,13 @@ def sweep_dir(spec: ExperimentSpec, out: str | Path | None) -> Path:
     return Path(out) if out is not None else Path("sweeps") / spec.name
 
 
-def _progress(spec: ExperimentSpec, out: str | Path | None) -> tuple[list[Trial], list[dict[str, Any]]]:
-    """The trials not finished yet (neither kept under `results` nor finished in the sweep folder)
-    and the rows of the finished ones."""
+def wall_estimate(spec: ExperimentSpec, out: str | Path | None = None) -> WallEstimate:
+    """How long the trials not finished yet will take (`dlpo.experiments.estimate`), running nothing;
+    `pending_ids` names them."""
     trials = expand(spec)
     rows = finished_rows(trials, sweep_dir(spec, out), spec.results).rows
     done = {r["id"] for r in rows}
-    return [t for t in trials if t.id not in done], rows
-
-
-def wall_estimate(spec: ExperimentSpec, out: str | Path | None = None) -> WallEstimate:
-    """How long the trials not finished yet will take (`dlpo.experiments.estimate`), running nothing."""
-    return estimate_wall(*_progress(spec, out))
-
-
-def pending_trials(spec: ExperimentSpec, out: str | Path | None = None) -> list[Trial]:
-    """The trials a sweep would run now, running nothing."""
-    return _progress(spec, out)[0]
+    return estimate_wall([t for t in trials if t.id not in done], rows)
 
 
 def run_order(trials: list[Trial]) -> list[Trial]:

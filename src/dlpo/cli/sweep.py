@@ -10,7 +10,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dlpo.experiments.spec import ExperimentSpec
+    from dlpo.experiments.trials import Trial
 
 Opt = typer.Option
 
@@ -31,7 +31,7 @@ def sweep_command(
     from dlpo.errors import ConfigError
     from dlpo.experiments.spec import load_experiment
     from dlpo.experiments.trials import expand
-    from dlpo.sweep import pending_trials, sweep, wall_estimate
+    from dlpo.sweep import sweep, wall_estimate
 
     if address is not None and not ray:
         raise ConfigError("--address needs --ray")
@@ -39,11 +39,11 @@ def sweep_command(
         raise ConfigError("--tables-only runs nothing: drop --ray")
     console = Console()
     spec = load_experiment(file)
-    n = len(expand(spec))
-    console.print(f"[bold]dlpo sweep[/]: {spec.name}, {n} trials" + (" on Ray" if ray else ""))
-    console.print("  " + wall_estimate(spec, out).text(), soft_wrap=True)
-
-    to_run = {t.id for t in pending_trials(spec, out)}
+    trials = expand(spec)
+    console.print(f"[bold]dlpo sweep[/]: {spec.name}, {len(trials)} trials" + (" on Ray" if ray else ""))
+    estimate = wall_estimate(spec, out)
+    console.print("  " + estimate.text(), soft_wrap=True)
+    to_run = set(estimate.pending_ids)
 
     def done(row: dict) -> None:
         if row["id"] not in to_run:  # finished before this sweep started: its row is in the tables
@@ -57,7 +57,7 @@ def sweep_command(
     )
     console.print(result.files["md"].read_text(encoding="utf-8"), soft_wrap=True, markup=False)
     if tables_only:
-        _print_in_progress(console, spec, result.out, result.missing)
+        _print_in_progress(console, trials, result.out, result.missing)
     for f in result.failures:
         console.print(f"[red]failed[/] {f['id']}: {f['error']}")
     console.print("tables: " + ", ".join(str(p) for p in result.files.values()), soft_wrap=True)
@@ -65,14 +65,13 @@ def sweep_command(
         raise typer.Exit(1)
 
 
-def _print_in_progress(console: Console, spec: ExperimentSpec, out: Path, missing: list[str]) -> None:
+def _print_in_progress(console: Console, trials: list[Trial], out: Path, missing: list[str]) -> None:
     """Where each started, unfinished trial stands (read from its folder; a running sweep is not
     disturbed)."""
     from dlpo.experiments.inflight import trial_progress
-    from dlpo.experiments.trials import expand
 
     waiting = set(missing)
-    lines = [p.text() for t in expand(spec) if t.id in waiting and (p := trial_progress(out, t)) is not None]
+    lines = [p.text() for t in trials if t.id in waiting and (p := trial_progress(out, t)) is not None]
     if lines:
         console.print(
             "Started, not finished (running now, or stopped: a re-run goes on from them):", soft_wrap=True

@@ -26,9 +26,13 @@ def _human(method: str) -> bool:
 @dataclass(frozen=True)
 class WallEstimate:
     seconds: float  # the estimated trials together
-    pending: int  # trials not finished
+    pending_ids: tuple[str, ...]  # trials not finished
     without_basis: tuple[str, ...]  # pending trials no finished trial can estimate
     basis: int  # finished trials with a wall time
+
+    @property
+    def pending(self) -> int:
+        return len(self.pending_ids)
 
     def text(self) -> str:
         if self.pending == 0:
@@ -65,4 +69,4 @@ def estimate_wall(pending: Sequence[Trial], rows: Sequence[dict[str, Any]]) -> W
             seconds += fmean(walls)
         else:
             missing.append(t.id)
-    return WallEstimate(seconds, len(pending), tuple(missing), len(timed))
+    return WallEstimate(seconds, tuple(t.id for t in pending), tuple(missing), len(timed))

@@ -181,9 +181,8 @@ class TextualGradientDescent:
         self, ask: Ask, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]
     ) -> str | None:
         candidate, method, reason = read_candidate(ask, *reply, current)
-        dropped = 0
+        candidate, dropped = drop_repeats(candidate, current) if candidate is not None else (None, 0)
         if candidate is not None:
-            candidate, dropped = drop_repeats(candidate, current)
             reason = (
                 self._reject(candidate, current, grad)
                 or copied_from_request(candidate, current, ask.scaffold)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -118,17 +119,14 @@ def drop_repeats(candidate: str, current: str) -> tuple[str, int]:
     sentence 1" whose text is sentences 1 and 2; a rewrite that pastes a line twice). The copy
     changes nothing a model reads, yet counts as an edit and makes the step look like progress; with
     it gone such a candidate is seen for what it is (often: unchanged)."""
-    allowed = {}
-    for sentence in split_sentences(current):
-        key = normalize(sentence).casefold()
-        allowed[key] = allowed.get(key, 0) + 1
-    seen: dict[str, int] = {}
+    allowed = Counter(normalize(sentence).casefold() for sentence in split_sentences(current))
+    seen: Counter[str] = Counter()
     kept: list[Piece] = []
     pieces = split_pieces(candidate)
     for piece in pieces:
         key = normalize(piece.text).casefold()
-        seen[key] = seen.get(key, 0) + 1
-        if _word_count(piece.text) >= REPEAT_MIN_WORDS and seen[key] > max(1, allowed.get(key, 0)):
+        seen[key] += 1
+        if _word_count(piece.text) >= REPEAT_MIN_WORDS and seen[key] > max(1, allowed[key]):
             continue
         kept.append(piece)
     dropped = len(pieces) - len(kept)
