@@ -165,6 +165,24 @@ async def test_tlr_still_over_budget_is_trimmed():
     assert sentence_diff(START, opt.prompt.text).total == 2 == report.metrics["edits_final"]
 
 
+async def test_tlr_trimming_a_whole_sentence_deletion_leaves_no_fragment():
+    """Deleting a two-clause sentence under a budget of 1, twice: the deletion does not fit, so it
+    is reverted whole (not cut to the sentence's second clause) and the step counts as unchanged."""
+    start = "Answer the question. The answer is a whole number: write bare digits with no units. Be brief."
+    deleted = "Answer the question. Be brief."
+    opt, _ = optimizer_with(
+        [tagged(deleted), tagged(deleted)],
+        prompt=start,
+        techniques=[LearningRate()],
+        lr=1,
+        unchanged_fallback=False,
+    )
+    report = await opt.step()
+    assert report.metrics["trimmed"] and report.metrics["edits_attempts"] == [2, 2]
+    assert report.failed and opt.prompt.text == start
+    assert report.metrics["parse"][-1]["reason"].startswith("unchanged")
+
+
 async def test_tlr_reask_unparseable_falls_back_to_trimming_first():
     over = "Answer the question carefully. Show each step. Check units."
     opt, _ = optimizer_with([tagged(over), "no tags"], techniques=[LearningRate()], lr=1)

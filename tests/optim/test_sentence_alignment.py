@@ -105,12 +105,30 @@ def test_trim_keeps_the_addition_and_the_old_sentence_of_an_unapplied_modificati
     assert trim_to_budget(old, new, 1) == "Alpha one. New X rule. Beta rule. Gamma three."
 
 
-def test_trim_counts_clause_units():
+def test_trim_counts_clause_units_and_keeps_or_reverts_a_whole_new_sentence_whole():
     runon = "; ".join(CLAUSES[:4]).capitalize() + "."
-    new = "Solve the problem. " + runon
-    trimmed = trim_to_budget("Solve the problem.", new, 2)
-    assert trimmed == "Solve the problem. Always show every single step; check each number twice over;"
-    assert sentence_diff("Solve the problem.", trimmed).total == 2
+    new = "Solve the problem. " + runon + " Be brief."
+    # the run-on weighs 4: under a budget of 2 it is left out whole (not cut to "...twice over;")
+    # and the next addition that fits is kept
+    assert trim_to_budget("Solve the problem.", new, 2) == "Solve the problem. Be brief."
+    assert trim_to_budget("Solve the problem.", new, 4) == "Solve the problem. " + runon
+    # clause edits inside a sentence that stays are still trimmed clause by clause
+    old = "Solve the problem. " + runon
+    changed = old.replace("single step", "single step in words").replace("twice over", "three times")
+    trimmed = trim_to_budget(old, changed, 1)
+    assert trimmed == old.replace("single step", "single step in words")
+    assert sentence_diff(old, trimmed).total == 1
+
+
+def test_trim_never_leaves_part_of_a_sentence_deleted_whole():
+    """Found on GSM8K: a JSON edit deleted sentence 2 (two clause units) under a budget of 1, and
+    trimming kept its second clause alone, a fragment ("write it as bare digits ...")."""
+    convention = "The answer is always a whole number: write it as bare digits, with no units or words."
+    old = f"You will answer a reasoning question. {convention} Check the working before the answer line."
+    new = "You will answer a reasoning question. Check the working before the answer line."
+    assert sentence_diff(old, new).total == 2
+    assert trim_to_budget(old, new, 1) == old  # reverted whole: nothing of the model's edit fits
+    assert trim_to_budget(old, new, 2) == new
 
 
 OLD_POOL = [

@@ -21,6 +21,10 @@ similarity) and never cross, so a text can be rebuilt in order. Unpaired old ite
 unpaired new items additions. An addition weighs its new unit, a deletion its old unit, a
 modification the larger of the two.
 
+Trimming (`trim_to_budget`) keeps the model's unit edits in text order while they fit the budget,
+but a sentence deleted or added whole is kept or reverted whole, so a trimmed prompt never holds
+a clause cut off its sentence.
+
 A text is split into `Piece`s (text + the whitespace that followed it), so a text can be rebuilt
 from pieces of the old and the new prompt with its line breaks intact.
 """
@@ -330,18 +334,51 @@ def apply_edits(old: str, new: str, keep: Callable[[Edit], bool], level: Level =
     return join_pieces(out)
 
 
+def _sentence_of_unit(text: str) -> list[int]:
+    """For each edit unit of `text` (`split_units`), the index of the sentence it belongs to."""
+    return [k for k, sentence in enumerate(split_pieces(text)) for _ in _unit_spans(sentence.text)]
+
+
+def _whole_sentence_groups(old: str, new: str, edits: list[Edit]) -> dict[Edit, tuple[str, int] | Edit]:
+    """Each unit edit's group: a sentence deleted (or added) whole is one group, so that trimming
+    keeps or reverts it whole; any other edit is a group of its own."""
+    old_sent, new_sent = _sentence_of_unit(old), _sentence_of_unit(new)
+    units_in = (Counter(old_sent), Counter(new_sent))
+    deleted = Counter(old_sent[e.old_index] for e in edits if e.kind == "delete" and e.old_index is not None)
+    added = Counter(new_sent[e.new_index] for e in edits if e.kind == "add" and e.new_index is not None)
+    groups: dict[Edit, tuple[str, int] | Edit] = {}
+    for e in edits:
+        groups[e] = e
+        if e.kind == "delete" and e.old_index is not None:
+            k = old_sent[e.old_index]
+            if deleted[k] == units_in[0][k]:
+                groups[e] = ("old", k)
+        elif e.kind == "add" and e.new_index is not None:
+            k = new_sent[e.new_index]
+            if added[k] == units_in[1][k]:
+                groups[e] = ("new", k)
+    return groups
+
+
 def _keep_first(old: str, new: str, allowance: int) -> str:
-    """Apply unit edits in text order while their weights fit in `allowance`; revert the rest."""
+    """Apply unit edits in text order while their weights fit in `allowance`; revert the rest. A
+    sentence deleted or added whole is kept or reverted whole: reverting part of it would leave a
+    fragment no one wrote ("write it as digits." from "The answer is a number: write it as digits.")."""
+    old_u = [p.text for p in split_units(old)]
+    new_u = [p.text for p in split_units(new)]
+    edits = [e for e in _edits(old_u, new_u) if isinstance(e, Edit)]
+    groups = _whole_sentence_groups(old, new, edits)
+    weight: Counter[tuple[str, int] | Edit] = Counter()
+    for e in edits:
+        weight[groups[e]] += e.weight
+    decided: dict[tuple[str, int] | Edit, bool] = {}
     used = 0
-
-    def keep(edit: Edit) -> bool:
-        nonlocal used
-        if used + edit.weight <= allowance:
-            used += edit.weight
-            return True
-        return False
-
-    return apply_edits(old, new, keep, level="unit")
+    for e in edits:
+        group = groups[e]
+        if group not in decided:
+            decided[group] = used + weight[group] <= allowance
+            used += weight[group] if decided[group] else 0
+    return apply_edits(old, new, lambda edit: decided[groups[edit]], level="unit")
 
 
 def trim_to_budget(old: str, new: str, budget: int) -> str:
