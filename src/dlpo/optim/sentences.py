@@ -171,15 +171,20 @@ def _merge_short(sentence: str, spans: list[tuple[int, int]]) -> list[tuple[int,
     return out
 
 
-def split_units(text: str) -> list[Piece]:
-    """The edit units of `text` (sentences cut further at ';', ':' and inline list items)."""
-    out: list[Piece] = []
+def _units_by_sentence(text: str) -> list[list[Piece]]:
+    """The edit units of each sentence of `text`, sentence by sentence."""
+    out: list[list[Piece]] = []
     for sentence in split_pieces(text):
         units = _pieces(sentence.text, _unit_spans(sentence.text))
         if units:
             units[-1] = Piece(units[-1].text, units[-1].tail + sentence.tail)
-        out.extend(units)
+        out.append(units)
     return out
+
+
+def split_units(text: str) -> list[Piece]:
+    """The edit units of `text` (sentences cut further at ';', ':' and inline list items)."""
+    return [unit for units in _units_by_sentence(text) for unit in units]
 
 
 def unit_weight(unit: str) -> int:
@@ -334,47 +339,48 @@ def apply_edits(old: str, new: str, keep: Callable[[Edit], bool], level: Level =
     return join_pieces(out)
 
 
+Group = tuple[str, int] | Edit  # a sentence deleted ("old", k) or added ("new", k) whole, or one edit
+
+
 def _sentence_of_unit(text: str) -> list[int]:
     """For each edit unit of `text` (`split_units`), the index of the sentence it belongs to."""
-    return [k for k, sentence in enumerate(split_pieces(text)) for _ in _unit_spans(sentence.text)]
+    return [k for k, units in enumerate(_units_by_sentence(text)) for _ in units]
 
 
-def _whole_sentence_groups(old: str, new: str, edits: list[Edit]) -> dict[Edit, tuple[str, int] | Edit]:
+def _whole_sentence_groups(old: str, new: str, edits: tuple[Edit, ...]) -> dict[Edit, Group]:
     """Each unit edit's group: a sentence deleted (or added) whole is one group, so that trimming
     keeps or reverts it whole; any other edit is a group of its own."""
-    old_sent, new_sent = _sentence_of_unit(old), _sentence_of_unit(new)
-    units_in = (Counter(old_sent), Counter(new_sent))
-    deleted = Counter(old_sent[e.old_index] for e in edits if e.kind == "delete" and e.old_index is not None)
-    added = Counter(new_sent[e.new_index] for e in edits if e.kind == "add" and e.new_index is not None)
-    groups: dict[Edit, tuple[str, int] | Edit] = {}
+    old_sentence, new_sentence = _sentence_of_unit(old), _sentence_of_unit(new)
+    old_units, new_units = Counter(old_sentence), Counter(new_sentence)
+    deleted = Counter(
+        old_sentence[e.old_index] for e in edits if e.kind == "delete" and e.old_index is not None
+    )
+    added = Counter(new_sentence[e.new_index] for e in edits if e.kind == "add" and e.new_index is not None)
+    groups: dict[Edit, Group] = {}
     for e in edits:
         groups[e] = e
         if e.kind == "delete" and e.old_index is not None:
-            k = old_sent[e.old_index]
-            if deleted[k] == units_in[0][k]:
+            k = old_sentence[e.old_index]
+            if deleted[k] == old_units[k]:
                 groups[e] = ("old", k)
         elif e.kind == "add" and e.new_index is not None:
-            k = new_sent[e.new_index]
-            if added[k] == units_in[1][k]:
+            k = new_sentence[e.new_index]
+            if added[k] == new_units[k]:
                 groups[e] = ("new", k)
     return groups
 
 
-def _keep_first(old: str, new: str, allowance: int) -> str:
-    """Apply unit edits in text order while their weights fit in `allowance`; revert the rest. A
-    sentence deleted or added whole is kept or reverted whole: reverting part of it would leave a
-    fragment no one wrote ("write it as digits." from "The answer is a number: write it as digits.")."""
-    old_u = [p.text for p in split_units(old)]
-    new_u = [p.text for p in split_units(new)]
-    edits = [e for e in _edits(old_u, new_u) if isinstance(e, Edit)]
-    groups = _whole_sentence_groups(old, new, edits)
-    weight: Counter[tuple[str, int] | Edit] = Counter()
-    for e in edits:
-        weight[groups[e]] += e.weight
-    decided: dict[tuple[str, int] | Edit, bool] = {}
+def _keep_first(old: str, new: str, groups: dict[Edit, Group], allowance: int) -> str:
+    """Apply the unit edits of `old -> new` in text order while their groups' weights fit in
+    `allowance`; revert the rest. A sentence deleted or added whole is one group, kept or reverted
+    whole: reverting part of it would leave a fragment no one wrote ("write it as digits." from
+    "The answer is a number: write it as digits.")."""
+    weight: Counter[Group] = Counter()
+    for e, group in groups.items():
+        weight[group] += e.weight
+    decided: dict[Group, bool] = {}
     used = 0
-    for e in edits:
-        group = groups[e]
+    for group in groups.values():  # the edits in text order
         if group not in decided:
             decided[group] = used + weight[group] <= allowance
             used += weight[group] if decided[group] else 0
@@ -388,8 +394,9 @@ def trim_to_budget(old: str, new: str, budget: int) -> str:
     and units the model proposed, each where the model put it. Re-measured, it never exceeds the
     budget: if rebuilding shifts the alignment, fewer edits are kept.
     """
+    groups = _whole_sentence_groups(old, new, sentence_diff(old, new).edits)
     for allowance in range(max(budget, 0), -1, -1):
-        trimmed = _keep_first(old, new, allowance)
+        trimmed = _keep_first(old, new, groups, allowance)
         if sentence_diff(old, trimmed).total <= budget:
             return trimmed
     return join_pieces(split_units(old))
