@@ -38,3 +38,13 @@ def test_the_text_gives_the_time_in_minutes_or_hours():
     assert "10 min" in estimate_wall([_trial("dlpo", 0)], [_row("dlpo", 600)]).text()
     assert "2.5 h" in estimate_wall([_trial("dlpo", k) for k in range(3)], [_row("dlpo", 3000)]).text()
     assert estimate_wall([], ROWS).text() == "every trial is finished"
+
+
+def test_the_text_says_when_the_finished_trials_ran_on_more_than_one_build():
+    def built(build: str) -> dict:
+        return {**_row("dlpo", 600), "builds": {"local:a": [build], "local:b": [build]}}
+
+    one = estimate_wall([_trial("dlpo", 0)], [built("x"), built("x"), _row("dlpo", 600)])
+    assert one.builds == 1 and "on the machine that ran the 3 finished" in one.text()
+    two = estimate_wall([_trial("dlpo", 0)], [built("x"), built("y")])
+    assert two.builds == 2 and "mixed speeds of the 2 builds (machines) that ran the 2 finished" in two.text()

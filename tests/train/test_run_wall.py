@@ -29,6 +29,18 @@ def test_active_wall_leaves_out_each_resume_gap():
     assert active_wall_s(_events(5), []) is None
 
 
+def test_a_resume_that_emptied_the_log_adds_the_emptied_logs_working_time():
+    # killed after 1 h of work, emptied and replayed from the cache in 30 s
+    assert active_wall_s(_events(9000, 9030), [{"t": 8990, "events": 0, "carried_s": 3600}]) == 3630
+    # resumes recorded before the emptying refer to the old log and are not applied to the new one
+    resumes = [{"t": 50, "events": 1}, {"t": 8990, "events": 0, "carried_s": 3600}]
+    assert active_wall_s(_events(9000, 9030), resumes) == 3630
+    # a second emptying carries the first one's time inside its own (no double count)
+    resumes += [{"t": 20000, "events": 0, "carried_s": 3630}]
+    assert active_wall_s(_events(20010, 20020), resumes) == 3640
+    assert active_wall_s(_events(9000), [{"t": 8990, "events": 0, "carried_s": 3600}]) == 3600
+
+
 async def test_a_resumed_run_records_the_resume_and_its_gap_is_not_counted(tmp_path):
     fwd, bwd = engines()
     run = tmp_path / "r"
@@ -60,3 +72,34 @@ def test_a_torn_last_resume_line_is_ignored_and_a_corrupt_one_is_named(tmp_path)
     (tmp_path / "resumes.jsonl").write_text('{"t": 5, "events": 2}\nnot json\n')
     with pytest.raises(ConfigError, match=r"resumes.jsonl:2: corrupt resume line"):
         read_resumes(tmp_path)
+
+
+def test_a_resumed_apo_run_keeps_the_working_time_of_the_log_its_replay_emptied(tmp_path):
+    """APO resumes by replaying from its start, emptying the event log: the killed process's
+    working time is carried, so the run's wall time is not just the (cached, fast) replay's."""
+    from dlpo.baselines.apo_run import apo_recipe
+    from dlpo.experiments import toy
+    from dlpo.train import TrainConfig, fit
+
+    path = toy.write_task(tmp_path / "sums.jsonl", n=30)
+    config = TrainConfig.build(
+        task=f"file:{path}",
+        task_options={"scorer": "numeric"},
+        recipe=apo_recipe(),
+        steps=2,
+        val_limit=5,
+        test_limit=6,
+        seed=1,
+    )
+    e = toy.ToyEngine()
+    run = tmp_path / "b"
+    fit(config, run_dir=run, forward_engine=e, backward_engine=e, stop_after=1)
+    # pretend the killed process worked for an hour: its events spread over 3600 s
+    old = read_events(run / "events.jsonl")
+    spread = [{**ev, "t": old[0]["t"] - 3600 + 3600 * i / (len(old) - 1)} for i, ev in enumerate(old)]
+    (run / "events.jsonl").write_text("".join(json.dumps(ev) + "\n" for ev in spread))
+    fit(None, resume=run, forward_engine=e, backward_engine=e)
+    (resume,) = read_resumes(run)
+    assert resume["events"] == 0 and resume["carried_s"] == 3600
+    wall = run_wall_s(run, read_events(run / "events.jsonl"))
+    assert wall is not None and 3600 <= wall < 3660

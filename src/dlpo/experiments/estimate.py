@@ -4,7 +4,8 @@ A sweep split across sessions or machines needs this before it starts: each pend
 estimated by the mean `wall_s` of finished trials of the same method, task and engine pair; failing
 that, of finished trials of the same task and engine pair and the same kind (human prompts, which only
 test, or optimizers). A trial with neither has no estimate and is named. The figure is only as good
-as the machine and slots the finished trials ran with.
+as the machine and slots the finished trials ran with; when they ran on more than one llama.cpp
+build (the builds recorded in each row), the text says the figure mixes those machines' speeds.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class WallEstimate:
     pending_ids: tuple[str, ...]  # trials not finished
     without_basis: tuple[str, ...]  # pending trials no finished trial can estimate
     basis: int  # finished trials with a wall time
+    builds: int = 1  # distinct sets of builds among them (0 or 1: one machine, or none recorded)
 
     @property
     def pending(self) -> int:
@@ -40,8 +42,13 @@ class WallEstimate:
         known = self.pending - len(self.without_basis)
         line = f"{self.pending} trial(s) to run"
         if known:
+            where = (
+                "on the machine that ran"
+                if self.builds <= 1
+                else f"at the mixed speeds of the {self.builds} builds (machines) that ran"
+            )
             line += (
-                f"; {known} of them about {_duration(self.seconds)} in all on the machine that ran "
+                f"; {known} of them about {_duration(self.seconds)} in all {where} "
                 f"the {self.basis} finished trial(s) (the mean wall time of finished trials like each)"
             )
         if self.without_basis:
@@ -69,4 +76,10 @@ def estimate_wall(pending: Sequence[Trial], rows: Sequence[dict[str, Any]]) -> W
             seconds += fmean(walls)
         else:
             missing.append(t.id)
-    return WallEstimate(seconds, tuple(t.id for t in pending), tuple(missing), len(timed))
+    builds = {_builds(r) for r in timed} - {()}
+    return WallEstimate(seconds, tuple(t.id for t in pending), tuple(missing), len(timed), builds=len(builds))
+
+
+def _builds(row: dict[str, Any]) -> tuple[str, ...]:
+    """Every build that answered the trial (() when the row records none)."""
+    return tuple(sorted({b for bs in (row.get("builds") or {}).values() for b in bs}))

@@ -22,10 +22,10 @@ from dlpo.optim.feedback import FeedbackPolicy
 from dlpo.optim.presets import Components, build_optimizer
 from dlpo.optim.variable import Prompt
 from dlpo.runs.checkpoint import load_checkpoint, save_checkpoint
-from dlpo.runs.events import EventCallback, EventLog, truncate_events
+from dlpo.runs.events import EventCallback, EventLog, read_events, truncate_events
 from dlpo.runs.resume import check_config
 from dlpo.runs.run_dir import RunDir, default_run_dir
-from dlpo.runs.wall import record_resume
+from dlpo.runs.wall import record_resume, run_wall_s
 from dlpo.tasks.base import Example, Task
 from dlpo.tasks.conventions import task_facts
 from dlpo.training.bookkeeping import Bookkeeping
@@ -343,8 +343,10 @@ async def open_session(
         raise ConfigError(f"task {task.name!r} has no training examples")
     if resume is not None:
         kept = int(state["events"]) if state else 0
+        # a resume that empties the log carries the emptied log's working time (`dlpo.runs.wall`)
+        carried = run_wall_s(run.path, read_events(run.events_path)) if kept == 0 else None
         truncate_events(run.events_path, kept)
-        record_resume(run.path, kept)
+        record_resume(run.path, kept, carried_s=carried)
     else:
         path = run_dir if run_dir is not None else default_run_dir(task.name, config.recipe.name)
         run = RunDir.create(path, config.to_json())
