@@ -82,6 +82,19 @@ def test_drop_repeats_removes_copies_the_current_prompt_does_not_have():
     assert dropped == 1 and text == "Rules:\n- Write the label only.\n- Be brief.\nExample:\nx\nExample:\ny"
 
 
+def test_drop_repeats_counts_a_copy_with_its_words_reordered_as_a_copy():
+    # textgrad's last GSM8K prompt (seed 0) said this twice, with "out" moved
+    current = (
+        "You will answer a reasoning question. Work the problem out first, then write the `Answer:` line."
+    )
+    candidate = current + " Check the answer. Work out the problem first; then write the Answer: line!"
+    text, dropped = drop_repeats(candidate, current)
+    assert dropped == 1 and text == current + " Check the answer."
+    # different words are different sentences, however alike
+    alike = current + " Work the problem out first, then write the `Answer:` line twice."
+    assert drop_repeats(alike, current) == (alike, 0)
+
+
 def test_drop_repeats_keeps_what_the_current_prompt_already_repeats_and_short_pieces():
     twice = "Write the label only. Read the message. Write the label only."
     assert drop_repeats(twice, twice) == (twice, 0)  # the user's own emphasis stays

@@ -115,20 +115,29 @@ def split_sentences(text: str) -> list[str]:
 REPEAT_MIN_WORDS = 4  # shorter pieces ("Example:", "Answer: <n>") may recur by design
 
 
+def _repeat_key(sentence: str) -> str:
+    """What two copies of a sentence share: its words, casefolded and sorted, so a copy with its
+    words reordered ("Work out the problem first" / "Work the problem out first") or its
+    punctuation changed is a copy too."""
+    return " ".join(sorted(_WORD.findall(sentence.casefold())))
+
+
 def drop_repeats(candidate: str, current: str) -> tuple[str, int]:
     """`candidate` without the extra copies of a sentence (of `REPEAT_MIN_WORDS` words or more) that
-    it states more often than `current` does, and how many were dropped.
+    it states more often than `current` does, and how many were dropped; a copy is a sentence with
+    the same words (`_repeat_key`), the first one stated is kept.
 
     A small optimizer often restates a neighbouring sentence inside its edit (a structured "replace
-    sentence 1" whose text is sentences 1 and 2; a rewrite that pastes a line twice). The copy
-    changes nothing a model reads, yet counts as an edit and makes the step look like progress; with
-    it gone such a candidate is seen for what it is (often: unchanged)."""
-    allowed = Counter(normalize(sentence).casefold() for sentence in split_sentences(current))
+    sentence 1" whose text is sentences 1 and 2; a rewrite that pastes a line twice, or adds it
+    again with two words swapped). The copy changes nothing a model reads, yet counts as an edit
+    and makes the step look like progress; with it gone such a candidate is seen for what it is
+    (often: unchanged)."""
+    allowed = Counter(_repeat_key(sentence) for sentence in split_sentences(current))
     seen: Counter[str] = Counter()
     kept: list[Piece] = []
     pieces = split_pieces(candidate)
     for piece in pieces:
-        key = normalize(piece.text).casefold()
+        key = _repeat_key(piece.text)
         seen[key] += 1
         if _word_count(piece.text) >= REPEAT_MIN_WORDS and seen[key] > max(1, allowed[key]):
             continue
