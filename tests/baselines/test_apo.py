@@ -10,6 +10,7 @@ from dlpo.engines.client import LLMClient
 from dlpo.errors import ConfigError
 from dlpo.experiments import toy
 from dlpo.runs.events import read_events
+from dlpo.runs.wall import read_resumes, run_wall_s
 from dlpo.tasks.registry import load_task
 from dlpo.train import TrainConfig, fit
 from dlpo.training.config import TrainConfig as TC
@@ -136,6 +137,24 @@ def test_killed_apo_run_resumes_to_the_same_result(sums, tmp_path):
         full.last.test,
     )
     assert resumed.usage["total"]["calls"] < full.usage["total"]["calls"]  # replayed from the cache
+
+
+def test_a_resumed_apo_run_keeps_the_working_time_of_the_log_its_replay_emptied(sums, tmp_path):
+    """APO resumes by replaying from its start, emptying the event log: the killed process's
+    working time is carried, so the run's wall time is not just the (cached, fast) replay's."""
+    _, path = sums
+    e = toy.ToyEngine()
+    run = tmp_path / "b"
+    fit(_config(path), run_dir=run, forward_engine=e, backward_engine=e, stop_after=1)
+    # pretend the killed process worked for an hour: its events spread over 3600 s
+    old = read_events(run / "events.jsonl")
+    spread = [{**ev, "t": old[0]["t"] - 3600 + 3600 * i / (len(old) - 1)} for i, ev in enumerate(old)]
+    (run / "events.jsonl").write_text("".join(json.dumps(ev) + "\n" for ev in spread))
+    fit(None, resume=run, forward_engine=e, backward_engine=e)
+    (resume,) = read_resumes(run)
+    assert resume["events"] == 0 and resume["carried_s"] == 3600
+    wall = run_wall_s(run, read_events(run / "events.jsonl"))
+    assert wall is not None and 3600 <= wall < 3660
 
 
 def test_apo_refuses_techniques(sums, tmp_path):

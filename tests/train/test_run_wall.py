@@ -72,34 +72,3 @@ def test_a_torn_last_resume_line_is_ignored_and_a_corrupt_one_is_named(tmp_path)
     (tmp_path / "resumes.jsonl").write_text('{"t": 5, "events": 2}\nnot json\n')
     with pytest.raises(ConfigError, match=r"resumes.jsonl:2: corrupt resume line"):
         read_resumes(tmp_path)
-
-
-def test_a_resumed_apo_run_keeps_the_working_time_of_the_log_its_replay_emptied(tmp_path):
-    """APO resumes by replaying from its start, emptying the event log: the killed process's
-    working time is carried, so the run's wall time is not just the (cached, fast) replay's."""
-    from dlpo.baselines.apo_run import apo_recipe
-    from dlpo.experiments import toy
-    from dlpo.train import TrainConfig, fit
-
-    path = toy.write_task(tmp_path / "sums.jsonl", n=30)
-    config = TrainConfig.build(
-        task=f"file:{path}",
-        task_options={"scorer": "numeric"},
-        recipe=apo_recipe(),
-        steps=2,
-        val_limit=5,
-        test_limit=6,
-        seed=1,
-    )
-    e = toy.ToyEngine()
-    run = tmp_path / "b"
-    fit(config, run_dir=run, forward_engine=e, backward_engine=e, stop_after=1)
-    # pretend the killed process worked for an hour: its events spread over 3600 s
-    old = read_events(run / "events.jsonl")
-    spread = [{**ev, "t": old[0]["t"] - 3600 + 3600 * i / (len(old) - 1)} for i, ev in enumerate(old)]
-    (run / "events.jsonl").write_text("".join(json.dumps(ev) + "\n" for ev in spread))
-    fit(None, resume=run, forward_engine=e, backward_engine=e)
-    (resume,) = read_resumes(run)
-    assert resume["events"] == 0 and resume["carried_s"] == 3600
-    wall = run_wall_s(run, read_events(run / "events.jsonl"))
-    assert wall is not None and 3600 <= wall < 3660

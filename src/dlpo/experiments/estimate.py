@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
+from dlpo.experiments.tables import build_set
 from dlpo.experiments.trials import Trial
 
 __all__ = ["WallEstimate", "estimate_wall"]
@@ -76,10 +77,5 @@ def estimate_wall(pending: Sequence[Trial], rows: Sequence[dict[str, Any]]) -> W
             seconds += fmean(walls)
         else:
             missing.append(t.id)
-    builds = {_builds(r) for r in timed} - {()}
+    builds = {build_set(r) for r in timed} - {None, frozenset()}
     return WallEstimate(seconds, tuple(t.id for t in pending), tuple(missing), len(timed), builds=len(builds))
-
-
-def _builds(row: dict[str, Any]) -> tuple[str, ...]:
-    """Every build that answered the trial (() when the row records none)."""
-    return tuple(sorted({b for bs in (row.get("builds") or {}).values() for b in bs}))
