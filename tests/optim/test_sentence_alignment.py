@@ -6,7 +6,8 @@ import random
 import pytest
 
 from dlpo.optim import sentences as S
-from dlpo.optim.sentences import normalize, sentence_diff, split_sentences, trim_to_budget
+from dlpo.optim.sentences import normalize, sentence_diff, split_sentences
+from dlpo.optim.trimming import trim_to_budget
 
 # --- alignment by content -----------------------------------------------------------------------------
 

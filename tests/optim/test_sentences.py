@@ -5,8 +5,8 @@ from dlpo.optim.sentences import (
     split_pieces,
     split_sentences,
     text_stats,
-    trim_to_budget,
 )
+from dlpo.optim.trimming import trim_to_budget
 
 OLD = "Solve the problem. Be brief. Give the answer."
 

@@ -22,7 +22,8 @@ from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from dlpo.optim.base import CheckResult, RequestSection, StepOutcome, UpdateContext
-from dlpo.optim.sentences import WORD_CAP, SentenceDiff, sentence_diff, trim_to_budget
+from dlpo.optim.sentences import WORD_CAP, SentenceDiff, sentence_diff
+from dlpo.optim.trimming import trim_to_budget
 
 # Placeholder sentences, not real instructions: a small model copies an example's sentences into
 # the prompt (seen with "Show each step; check each number." on a label task), and the optimizer
