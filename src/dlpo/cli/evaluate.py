@@ -93,7 +93,7 @@ def evaluate(
     )
     if output is not None:
         _write_outputs(output, result)
-    _print(the_task.name, split, spec, label, result, usage)
+    _print(the_task.name, split, spec, label, result, usage, cap)
 
 
 def _prompt_from_run(run: Path, which: str) -> tuple[str, int, dict[str, Any]]:
@@ -150,18 +150,24 @@ def _write_outputs(path: Path, result: Any) -> None:
                 "answer": r.score.answer,
                 "score": r.score.value,
                 "reason": r.score.reason,
+                "finish_reason": r.finish_reason,  # "length": cut off at --max-tokens
             }
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _print(task: str, split: str, spec: str, label: str, result: Any, usage: Any) -> None:
+def _print(task: str, split: str, spec: str, label: str, result: Any, usage: Any, cap: int) -> None:
     from rich.console import Console
+
+    from dlpo.report.cut_off import cut_off_sentence
 
     console = Console(soft_wrap=True)
     correct = sum(1 for s in result.scores() if s >= 1.0)
     console.print(f"task {task}, split {split} ({result.n} examples), forward {spec}")
     console.print(f"prompt: {label}")
     console.print(f"[bold]accuracy {result.mean:.3f}[/] ({correct}/{result.n} fully correct)")
+    cut = sum(r.finish_reason == "length" for r in result.results)
+    if cut:
+        console.print(cut_off_sentence(cut, result.n, cap, "answers"), markup=False)
     console.print(f"model calls {usage.calls}, tokens {usage.prompt_tokens + usage.completion_tokens}")
 
 

@@ -236,6 +236,7 @@ def print_result(console: Any, result: Any) -> None:
     from rich.table import Table
 
     from dlpo.report.builds import builds_line
+    from dlpo.report.cut_off import run_cut_off_note
     from dlpo.report.gain import paired_gain
 
     console.print(
@@ -259,6 +260,9 @@ def print_result(console: Any, result: Any) -> None:
     console.print(table)
     if gains["best"] is not None:
         console.print(gains["best"].verdict())
+    note = run_cut_off_note(result.run_dir)
+    if note:
+        console.print(note, markup=False)
     total = result.usage.get("total", {})
     console.print(
         f"model calls {total.get('calls', 0)}, cache hits {total.get('cache_hits', 0)}, tokens "

@@ -1,7 +1,8 @@
 """A scripted engine for unit tests of pure logic (prompt building, parsing, acceptance).
 
 It never stands in for a real model in an integration test. Replies come from a callable that sees
-the request, or from a fixed list consumed in order.
+the request, or from a fixed list consumed in order. Like a real model it stops at the request's
+`max_tokens` (counting a word as a token): a longer reply is cut there, with finish_reason "length".
 """
 
 from __future__ import annotations
@@ -37,13 +38,18 @@ class ScriptedEngine:
                     raise AssertionError("ScriptedEngine ran out of scripted replies")
                 text = self._queue.pop(0)
             prompt_tokens = sum(len(m.content.split()) for m in request.messages)
+            words = text.split()
+            finish = "stop"
+            if len(words) > request.max_tokens:
+                text, finish = " ".join(words[: request.max_tokens]), "length"
             out.append(
                 Completion(
                     text=text,
                     prompt_tokens=prompt_tokens,
-                    completion_tokens=len(text.split()),
+                    completion_tokens=min(len(words), request.max_tokens),
                     latency_s=0.0,
                     model=self.cache_id,
+                    finish_reason=finish,
                 )
             )
         return out

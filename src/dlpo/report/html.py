@@ -76,6 +76,7 @@ def final_rows(run: RunData) -> list[dict[str, Any]]:
 def run_context(run: RunData) -> dict[str, Any]:
     """Everything the run template shows (also used by the Markdown summary)."""
     from dlpo.report.builds import builds_line
+    from dlpo.report.cut_off import cut_off_note
     from dlpo.report.diffs import prompt_evolution
 
     final = final_rows(run)
@@ -102,6 +103,7 @@ def run_context(run: RunData) -> dict[str, Any]:
         "version": dlpo_version(),
         "activity": activity_rows(run),
         "plan": plan_line(run),
+        "limit_note": cut_off_note(run.tests, run.config.get("forward_max_tokens")),
     }
 
 

@@ -59,7 +59,7 @@ class RunData:
     start_prompt: str
     start_val: float | None
     steps: list[StepRow]
-    tests: dict[str, dict[str, Any]]  # which (start/best/last) -> {"score", "n", "prompt_step"}
+    tests: dict[str, dict[str, Any]]  # which (start/best/last) -> {"score", "n", "prompt_step", "cut_off"}
     usage: dict[str, Any]  # the last usage event: {"roles": {...}, "total": {...}, "builds": {...}}
     usage_by_step: list[tuple[int, dict[str, Any]]]
     stopped: str | None
@@ -142,6 +142,7 @@ def load_run(path: str | Path) -> RunData:
                 "score": e.get("score"),
                 "n": e.get("n"),
                 "prompt_step": e.get("prompt_step"),
+                "cut_off": e.get("cut_off"),  # None in runs written before it was counted
             }
         elif kind == "stopped":
             stopped = e.get("reason")

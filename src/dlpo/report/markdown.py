@@ -38,6 +38,7 @@ def run_summary_md(run: RunData) -> str:
         ),
         *([f"- {builds}"] if (builds := builds_line(run.usage.get("builds"), quote="`")) else []),
         *([f"- {ctx['plan']}"] if ctx["plan"] else []),
+        *([f"- **{ctx['limit_note']}**"] if ctx["limit_note"] else []),
         "",
         "| prompt | step | validation | test | words |",
         "|---|---:|---:|---:|---:|",

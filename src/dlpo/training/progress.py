@@ -203,7 +203,9 @@ class PlainProgress:
             st["decision"] = decision_status(event["accepted"], event["failed"], event.get("skipped", False))
             st["delta"], st["temperature"] = event.get("delta"), event.get("temperature")
         elif kind == "validation" and event.get("step", 0) == 0:
-            self._await_usage(f"step 0{of} validation {event['score']:.3f} (n={event.get('n', '?')})")
+            self._await_usage(
+                f"step 0{of} validation {event['score']:.3f} (n={event.get('n', '?')}){_cut(event)}"
+            )
         elif kind == "step":
             parts = [f"step {event['step']}{of} {st.get('decision', '')}"]
             if st.get("delta") is not None:
@@ -220,10 +222,16 @@ class PlainProgress:
         elif kind == "test":
             self._line(
                 f"test {event.get('which')} prompt (step {event.get('prompt_step')}): "
-                f"{event['score']:.3f} (n={event.get('n', '?')})"
+                f"{event['score']:.3f} (n={event.get('n', '?')}){_cut(event)}"
             )
         elif kind == "stopped":
             self._line(f"stopped: {event.get('message', event.get('reason'))}{self._usage()}")
+
+
+def _cut(event: dict[str, Any]) -> str:
+    """The line's suffix when k of an evaluation's answers hit the answer limit (cut off)."""
+    k = event.get("cut_off")
+    return f", {k} cut off at the answer limit" if k else ""
 
 
 def progress_display(

@@ -17,12 +17,14 @@ def eval_payload(result: EvalResult, *, outputs: bool = False) -> dict[str, Any]
         "n": result.n,
         "ids": [r.example.id for r in result.results],
         "scores": result.scores(),
+        # answers that hit the max_tokens cap ("length"): the limit, not the prompt, may decide them
+        "cut_off": sum(r.finish_reason == "length" for r in result.results),
     }
     if outputs:
         payload["outputs"] = [r.output for r in result.results]
         payload["answers"] = [r.score.answer for r in result.results]
         payload["reasons"] = [r.score.reason for r in result.results]
-        payload["finish_reasons"] = [r.finish_reason for r in result.results]  # "length" = cut off
+        payload["finish_reasons"] = [r.finish_reason for r in result.results]
     return payload
 
 
