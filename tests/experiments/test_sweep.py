@@ -77,10 +77,23 @@ def test_sweep_writes_tables_and_rerun_recomputes_nothing(task_file, tmp_path):
     assert {r["method"] for r in first.results} == {"tgd", "apo"} and all(r["n"] == 2 for r in first.results)
     md = first.files["md"].read_text()
     assert "| tgd |" in md and "Paired statistics" in md and first.files["csv"].exists()
+    assert "cut off at the answer limit" not in md  # the toy's answers fit in the default limit
     sizes = {p: p.stat().st_size for p in (tmp_path / "sw" / "trials").glob("*/events.jsonl")}
     again = sweep(spec, tmp_path / "sw")
     assert again.ran == [] and _stable(again) == _stable(first)
     assert {p: p.stat().st_size for p in sizes} == sizes  # no trial ran again
+
+
+def test_the_tables_count_the_best_prompts_test_answers_cut_off_at_the_answer_limit(task_file, tmp_path):
+    """The toy answers "The sum is computed. Answer: N" (6 words); a 3-token limit cuts every answer
+    before its answer line, as a long-winded real answer would be cut."""
+    train = {"steps": 1, "batch_size": 3, "val_limit": 4, "test_limit": 6, "forward_max_tokens": 3}
+    cut = sweep(_spec(task_file, methods=["tgd"], train=train), tmp_path / "sw")
+    assert [t["test_cut_off"] for t in cut.trials] == [{"start": 6, "best": 6, "last": 6}] * 2
+    assert all(t["best_test"] == 0.0 for t in cut.trials)
+    md = cut.files["md"].read_text()
+    assert "Test answers of the best-validation prompts cut off at the answer limit" in md
+    assert " tgd 12/12.\n" in md
 
 
 def test_interrupted_trial_is_resumed(task_file, tmp_path):

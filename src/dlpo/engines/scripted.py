@@ -12,6 +12,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dlpo.engines.base import ChatRequest, Completion
 
 
+def stop_at_max_tokens(text: str, request: ChatRequest) -> tuple[str, int, str]:
+    """(text, completion tokens, finish_reason) of a scripted reply under the request's max_tokens,
+    a word counting as a token: a longer reply is cut there with finish_reason "length"."""
+    words = text.split()
+    if len(words) > request.max_tokens:
+        return " ".join(words[: request.max_tokens]), request.max_tokens, "length"
+    return text, len(words), "stop"
+
+
 class ScriptedEngine:
     def __init__(
         self,
@@ -38,15 +47,12 @@ class ScriptedEngine:
                     raise AssertionError("ScriptedEngine ran out of scripted replies")
                 text = self._queue.pop(0)
             prompt_tokens = sum(len(m.content.split()) for m in request.messages)
-            words = text.split()
-            finish = "stop"
-            if len(words) > request.max_tokens:
-                text, finish = " ".join(words[: request.max_tokens]), "length"
+            text, tokens, finish = stop_at_max_tokens(text, request)
             out.append(
                 Completion(
                     text=text,
                     prompt_tokens=prompt_tokens,
-                    completion_tokens=min(len(words), request.max_tokens),
+                    completion_tokens=tokens,
                     latency_s=0.0,
                     model=self.cache_id,
                     finish_reason=finish,

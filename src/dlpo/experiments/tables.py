@@ -341,6 +341,28 @@ def builds_note(trials: Sequence[dict[str, Any]]) -> str:
     return text
 
 
+def cut_off_note(trials: Sequence[dict[str, Any]]) -> str:
+    """Per task and method, how many of the best-validation prompts' test answers (all seeds) were
+    cut off at the answer limit; empty when none was (or no trial recorded the count)."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for t in trials:
+        cut = (t.get("test_cut_off") or {}).get("best")
+        if cut is None:
+            continue
+        c = counts.setdefault((t["task"], t["method"]), [0, 0])
+        c[0] += cut
+        c[1] += len((t.get("test_scores") or {}).get("best") or {})
+    if not any(cut for cut, _ in counts.values()):
+        return ""
+    parts = [f"{task} {method} {cut}/{n}" for (task, method), (cut, n) in counts.items()]
+    return (
+        "Test answers of the best-validation prompts cut off at the answer limit (`forward_max_tokens`; "
+        "a cut-off answer usually scores 0, so the limit can decide a comparison): "
+        + ", ".join(parts)
+        + ".\n"
+    )
+
+
 def write_tables(
     out_dir: str | Path,
     results: Sequence[dict[str, Any]],
@@ -357,6 +379,7 @@ def write_tables(
     robust = robustness_rows(trials, methods)
     text = markdown(results, pairs, title) + ("\n" + robustness_markdown(robust) if robust else "")
     text += "\n" + builds_note(trials) if trials else ""
+    text += "\n" + note if (note := cut_off_note(trials)) else ""
     if missing:
         text += f"\n**Not run yet: {len(missing)} of {len(trials) + len(missing)} trials** (the tables hold the others):\n"
         text += "".join(f"- {trial_id}\n" for trial_id in missing)

@@ -4,7 +4,7 @@ Engine spec `py:dlpo.experiments.toy:engine` (see `experiments.engines`). The ta
 of sums ("What is 3 + 4?"); the toy forward model computes the sum and gets it right unless a hash
 of (system prompt, question) says otherwise, so different prompts score differently and
 deterministically. Critic, TGD-optimizer and APO requests get well-formed replies whose text
-depends on a hash of the request.
+depends on a hash of the request. Replies stop at the request's max_tokens (a word as a token).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dlpo.engines.base import ChatRequest, Completion
+from dlpo.engines.scripted import stop_at_max_tokens
 
 _SUM = re.compile(r"What is (\d+) \+ (\d+)\?")
 
@@ -56,14 +57,10 @@ class ToyEngine:
             if self.strong and text.startswith("The sum is computed."):
                 m = _SUM.search(r.messages[-1].content)
                 text = f"The sum is computed.\nAnswer: {int(m.group(1)) + int(m.group(2))}" if m else text
+            text, tokens, finish = stop_at_max_tokens(text, r)
+            prompt_tokens = sum(len(m.content.split()) for m in r.messages)
             out.append(
-                Completion(
-                    text,
-                    sum(len(m.content.split()) for m in r.messages),
-                    len(text.split()),
-                    0.0,
-                    model=self.cache_id,
-                )
+                Completion(text, prompt_tokens, tokens, 0.0, model=self.cache_id, finish_reason=finish)
             )
         return out
 

@@ -120,6 +120,8 @@ def summarize(trial: Trial, path: str | Path) -> dict[str, Any]:
         "best_prompt": part("best", "prompt"),
         "last_prompt": part("last", "prompt"),
         "test_scores": {w: scores(w) for w in ("start", "best", "last")},
+        # answers cut off at the answer limit (None: the run predates the count)
+        "test_cut_off": {w: e.get("cut_off") for w, e in tests.items()},
         "calls": total.get("calls", 0),
         "calls_alone": total.get("calls_alone", total.get("calls", 0)),
         "requests": total.get("requests", 0),
