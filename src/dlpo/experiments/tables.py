@@ -341,7 +341,7 @@ def builds_note(trials: Sequence[dict[str, Any]]) -> str:
     return text
 
 
-def cut_off_note(trials: Sequence[dict[str, Any]]) -> str:
+def sweep_cut_off_note(trials: Sequence[dict[str, Any]]) -> str:
     """Per task and method, how many of the best-validation prompts' test answers (all seeds) were
     cut off at the answer limit; empty when none was (or no trial recorded the count)."""
     counts: dict[tuple[str, str], list[int]] = {}
@@ -379,7 +379,7 @@ def write_tables(
     robust = robustness_rows(trials, methods)
     text = markdown(results, pairs, title) + ("\n" + robustness_markdown(robust) if robust else "")
     text += "\n" + builds_note(trials) if trials else ""
-    text += "\n" + note if (note := cut_off_note(trials)) else ""
+    text += "\n" + note if (note := sweep_cut_off_note(trials)) else ""
     if missing:
         text += f"\n**Not run yet: {len(missing)} of {len(trials) + len(missing)} trials** (the tables hold the others):\n"
         text += "".join(f"- {trial_id}\n" for trial_id in missing)
