@@ -37,6 +37,11 @@ class EvalResult:
         return sum(r.score.value for r in self.results) / len(self.results) if self.results else 0.0
 
     @property
+    def cut_off(self) -> int:
+        """How many answers hit the max_tokens cap (finish_reason "length")."""
+        return sum(r.finish_reason == "length" for r in self.results)
+
+    @property
     def n(self) -> int:
         return len(self.results)
 

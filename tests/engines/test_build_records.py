@@ -9,7 +9,7 @@ import stat
 from dlpo.cache import ResponseCache
 from dlpo.engines.base import Completion
 from dlpo.engines.llama_server import build_id
-from dlpo.experiments.tables import builds_note
+from dlpo.experiments.table_notes import builds_note
 from dlpo.training.records import usage_payload
 from dlpo.usage import Ledger
 

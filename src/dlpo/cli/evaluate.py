@@ -165,9 +165,8 @@ def _print(task: str, split: str, spec: str, label: str, result: Any, usage: Any
     console.print(f"task {task}, split {split} ({result.n} examples), forward {spec}")
     console.print(f"prompt: {label}")
     console.print(f"[bold]accuracy {result.mean:.3f}[/] ({correct}/{result.n} fully correct)")
-    cut = sum(r.finish_reason == "length" for r in result.results)
-    if cut:
-        console.print(cut_off_sentence(cut, result.n, cap, "answers"), markup=False)
+    if result.cut_off:
+        console.print(cut_off_sentence(result.cut_off, result.n, cap, "answers"), markup=False)
     console.print(f"model calls {usage.calls}, tokens {usage.prompt_tokens + usage.completion_tokens}")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
-from dlpo.experiments.tables import build_set
+from dlpo.experiments.table_notes import build_set
 from dlpo.experiments.trials import Trial
 
 __all__ = ["WallEstimate", "estimate_wall"]

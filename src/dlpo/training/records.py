@@ -18,7 +18,7 @@ def eval_payload(result: EvalResult, *, outputs: bool = False) -> dict[str, Any]
         "ids": [r.example.id for r in result.results],
         "scores": result.scores(),
         # answers that hit the max_tokens cap ("length"): the limit, not the prompt, may decide them
-        "cut_off": sum(r.finish_reason == "length" for r in result.results),
+        "cut_off": result.cut_off,
     }
     if outputs:
         payload["outputs"] = [r.output for r in result.results]
