@@ -52,13 +52,29 @@ def sweep_dir(spec: ExperimentSpec, out: str | Path | None) -> Path:
     return Path(out) if out is not None else Path("sweeps") / spec.name
 
 
-def wall_estimate(spec: ExperimentSpec, out: str | Path | None = None) -> WallEstimate:
-    """How long the trials not finished yet will take (`dlpo.experiments.estimate`), running nothing;
-    `pending_ids` names them."""
+def _pending(spec: ExperimentSpec, out: str | Path | None) -> tuple[list[Trial], list[dict[str, Any]]]:
+    """The trials not finished yet, and the finished trials' rows."""
     trials = expand(spec)
     rows = finished_rows(trials, sweep_dir(spec, out), spec.results).rows
     done = {r["id"] for r in rows}
-    return estimate_wall([t for t in trials if t.id not in done], rows)
+    return [t for t in trials if t.id not in done], rows
+
+
+def wall_estimate(spec: ExperimentSpec, out: str | Path | None = None) -> WallEstimate:
+    """How long the trials not finished yet will take (`dlpo.experiments.estimate`), running nothing;
+    `pending_ids` names them."""
+    return estimate_wall(*_pending(spec, out))
+
+
+def build_warning(spec: ExperimentSpec, out: str | Path | None = None) -> str | None:
+    """A warning when the trials still to run, answered by this machine's llama-server build, would
+    not pair with finished trials answered by another build (`dlpo.experiments.build_check`)."""
+    from dlpo.experiments.build_check import cached_builds, local_build, unpaired_note
+
+    pending, rows = _pending(spec, out)
+    if not pending or not rows:
+        return None
+    return unpaired_note(pending, rows, local_build(), cached_builds())
 
 
 def run_order(trials: list[Trial]) -> list[Trial]:

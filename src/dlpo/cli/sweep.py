@@ -27,11 +27,12 @@ def sweep_command(
 ) -> None:
     """Run an experiment's trials (finished ones are never recomputed) and write results tables."""
     from rich.console import Console
+    from rich.markup import escape
 
     from dlpo.errors import ConfigError
     from dlpo.experiments.spec import load_experiment
     from dlpo.experiments.trials import expand
-    from dlpo.sweep import sweep, wall_estimate
+    from dlpo.sweep import build_warning, sweep, wall_estimate
 
     if address is not None and not ray:
         raise ConfigError("--address needs --ray")
@@ -44,6 +45,9 @@ def sweep_command(
     estimate = wall_estimate(spec, out)
     console.print("  " + estimate.text(), soft_wrap=True)
     to_run = set(estimate.pending_ids)
+    warning = build_warning(spec, out)
+    if warning is not None:
+        console.print("  [yellow]builds:[/] " + escape(warning), soft_wrap=True)
 
     def done(row: dict) -> None:
         if row["id"] not in to_run:  # finished before this sweep started: its row is in the tables
