@@ -74,7 +74,7 @@ def build_warning(spec: ExperimentSpec, out: str | Path | None = None) -> str | 
     pending, rows = _pending(spec, out)
     if not pending or not rows:
         return None
-    return unpaired_note(pending, rows, local_build(), cached_builds())
+    return unpaired_note(pending, rows, local_build(), cached_builds(), spec.compare)
 
 
 def run_order(trials: list[Trial]) -> list[Trial]:

@@ -61,6 +61,14 @@ def test_a_human_prompt_trial_pairs_with_every_seed():
     assert note is not None and f"`{THERE}` (1 trials)" in note
 
 
+def test_only_the_pairs_the_experiment_compares_count():
+    rows = [_row("human:start", 0, THERE), _row("dlpo", 1, THERE)]
+    compare = [("dlpo", "tgd"), ("tgd", "textgrad")]
+    note = unpaired_note([_trial("tgd", 1)], rows, HERE, compare=compare)
+    assert note is not None and f"`{THERE}` (1 trials)" in note  # dlpo's, not the human prompt's
+    assert unpaired_note([_trial("apo", 1)], rows, HERE, compare=compare) is None  # apo is compared with none
+
+
 def test_no_warning_for_trials_no_managed_server_answers_or_without_a_local_build():
     remote = _trial("tgd", 1, forward="openai:gpt-4o-mini")
     assert unpaired_note([remote], [_row("dlpo", 1, THERE)], HERE) is None

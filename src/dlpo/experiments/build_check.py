@@ -30,15 +30,23 @@ def _runs_locally(trial: Trial) -> bool:
     return any(str(trial.config.get(role, "")).startswith("local:") for role in ("forward", "backward"))
 
 
-def _partners(trial: Trial, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Finished rows the tables would pair with `trial`: same task and engine, another method, and
-    the same seed (a human-prompt trial, run once, pairs with every seed)."""
+def _partners(
+    trial: Trial, rows: Sequence[dict[str, Any]], compare: Sequence[tuple[str, str]] | None
+) -> list[dict[str, Any]]:
+    """Finished rows the tables would pair with `trial`: same task and engine, a method the
+    experiment compares it with (`compare`; every other method when None), and the same seed (a
+    human-prompt trial, run once, pairs with every seed)."""
+    if compare is None:
+        methods = None
+    else:
+        methods = {b for a, b in compare if a == trial.method} | {a for a, b in compare if b == trial.method}
     return [
         r
         for r in rows
         if r["task"] == trial.task
         and r["engine"] == trial.engine
         and r["method"] != trial.method
+        and (methods is None or r["method"] in methods)
         and (r["seed"] == trial.seed or _human(r["method"]) or _human(trial.method))
     ]
 
@@ -48,11 +56,12 @@ def unpaired_note(
     rows: Sequence[dict[str, Any]],
     local: str | None,
     cached: dict[str, Path] | None = None,
+    compare: Sequence[tuple[str, str]] | None = None,
 ) -> str | None:
     """A warning when pending trials answered by this machine's build `local` would not pair with
     finished `rows` answered by another build; None when every partner used `local` (or recorded no
     build), or nothing pending runs locally. `cached` maps builds found in this machine's cache to
-    their binaries."""
+    their binaries; `compare` is the experiment's pairs of methods (None: every pair)."""
     if local is None:
         return None
     other: Counter[str] = Counter()
@@ -61,7 +70,7 @@ def unpaired_note(
     for trial in pending:
         if not _runs_locally(trial):
             continue
-        for row in _partners(trial, rows):
+        for row in _partners(trial, rows, compare):
             builds = build_set(row)
             if builds and builds != {local}:
                 affected.add(trial.id)
