@@ -9,7 +9,7 @@ for transfer); re-running recomputes only the trials that are not finished.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,8 +52,9 @@ def sweep_dir(spec: ExperimentSpec, out: str | Path | None) -> Path:
     return Path(out) if out is not None else Path("sweeps") / spec.name
 
 
-def _pending(spec: ExperimentSpec, out: str | Path | None) -> tuple[list[Trial], list[dict[str, Any]]]:
-    """The trials not finished yet, and the finished trials' rows."""
+def pending_trials(spec: ExperimentSpec, out: str | Path | None) -> tuple[list[Trial], list[dict[str, Any]]]:
+    """The trials not finished yet, and the finished trials' rows (read once: `dlpo sweep` gives both
+    to `estimate_wall` and `build_warning`)."""
     trials = expand(spec)
     rows = finished_rows(trials, sweep_dir(spec, out), spec.results).rows
     done = {r["id"] for r in rows}
@@ -63,18 +64,24 @@ def _pending(spec: ExperimentSpec, out: str | Path | None) -> tuple[list[Trial],
 def wall_estimate(spec: ExperimentSpec, out: str | Path | None = None) -> WallEstimate:
     """How long the trials not finished yet will take (`dlpo.experiments.estimate`), running nothing;
     `pending_ids` names them."""
-    return estimate_wall(*_pending(spec, out))
+    return estimate_wall(*pending_trials(spec, out))
 
 
-def build_warning(spec: ExperimentSpec, out: str | Path | None = None) -> str | None:
-    """A warning when the trials still to run, answered by this machine's llama-server build, would
-    not pair with finished trials answered by another build (`dlpo.experiments.build_check`)."""
+def build_warning(
+    spec: ExperimentSpec, pending: Sequence[Trial], rows: Sequence[dict[str, Any]]
+) -> str | None:
+    """A warning when the `pending` trials, answered by this machine's llama-server build, would not
+    pair with finished trials (`rows`) answered by another build (`dlpo.experiments.build_check`)."""
     from dlpo.experiments.build_check import cached_builds, local_build, unpaired_note
 
-    pending, rows = _pending(spec, out)
     if not pending or not rows:
         return None
-    return unpaired_note(pending, rows, local_build(), cached_builds(), spec.compare)
+    return unpaired_note(pending, rows, local_build(), cached_builds(), spec.compare, _seedless(spec))
+
+
+def _seedless(spec: ExperimentSpec) -> list[str]:
+    """Methods run once whatever the seed (human prompts): the tables pair them with every seed."""
+    return [m.name for m in spec.methods if m.method == "human"]
 
 
 def run_order(trials: list[Trial]) -> list[Trial]:
@@ -120,7 +127,7 @@ def sweep(
         )
     methods = [m.name for m in spec.methods]
     results = result_rows(outcome.rows, methods)
-    seedless = [m.name for m in spec.methods if m.method == "human"]
+    seedless = _seedless(spec)
     pairs = pair_rows(
         outcome.rows,
         methods,

@@ -57,14 +57,17 @@ def test_rows_the_trial_would_not_pair_with_do_not_count():
 
 
 def test_a_human_prompt_trial_pairs_with_every_seed():
-    note = unpaired_note([_trial("tgd", 2)], [_row("human:start", 0, THERE)], HERE)
+    note = unpaired_note([_trial("tgd", 2)], [_row("human:start", 0, THERE)], HERE, seedless={"human:start"})
     assert note is not None and f"`{THERE}` (1 trials)" in note
+    assert (
+        unpaired_note([_trial("tgd", 2)], [_row("human:start", 0, THERE)], HERE) is None
+    )  # seeded: seed 0 only
 
 
 def test_only_the_pairs_the_experiment_compares_count():
     rows = [_row("human:start", 0, THERE), _row("dlpo", 1, THERE)]
     compare = [("dlpo", "tgd"), ("tgd", "textgrad")]
-    note = unpaired_note([_trial("tgd", 1)], rows, HERE, compare=compare)
+    note = unpaired_note([_trial("tgd", 1)], rows, HERE, compare=compare, seedless={"human:start"})
     assert note is not None and f"`{THERE}` (1 trials)" in note  # dlpo's, not the human prompt's
     assert unpaired_note([_trial("apo", 1)], rows, HERE, compare=compare) is None  # apo is compared with none
 

@@ -30,9 +30,10 @@ def sweep_command(
     from rich.markup import escape
 
     from dlpo.errors import ConfigError
+    from dlpo.experiments.estimate import estimate_wall
     from dlpo.experiments.spec import load_experiment
     from dlpo.experiments.trials import expand
-    from dlpo.sweep import build_warning, sweep, wall_estimate
+    from dlpo.sweep import build_warning, pending_trials, sweep, wall_estimate
 
     if address is not None and not ray:
         raise ConfigError("--address needs --ray")
@@ -42,10 +43,11 @@ def sweep_command(
     spec = load_experiment(file)
     trials = expand(spec)
     console.print(f"[bold]dlpo sweep[/]: {spec.name}, {len(trials)} trials" + (" on Ray" if ray else ""))
-    estimate = wall_estimate(spec, out)
+    pending, rows = pending_trials(spec, out)
+    estimate = estimate_wall(pending, rows)
     console.print("  " + estimate.text(), soft_wrap=True)
     to_run = set(estimate.pending_ids)
-    warning = build_warning(spec, out)
+    warning = build_warning(spec, pending, rows)
     if warning is not None:
         console.print("  [yellow]builds:[/] " + escape(warning), soft_wrap=True)
 

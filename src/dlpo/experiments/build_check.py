@@ -1,7 +1,7 @@
 """Before a sweep runs: will its new trials pair with the finished ones?
 
 The tables pair two methods' trials of one task, engine and seed only when the same llama-server
-build answered both (`tables._other_builds`: builds for different CPU flags disagree on a few greedy
+build answered both (`tables.other_builds`: builds for different CPU flags disagree on a few greedy
 answers). A sweep resumed on another machine therefore runs trials that silently drop out of every
 paired comparison with the trials finished elsewhere. `unpaired_note` says so before anything runs,
 names the build the finished partners used, and where this machine has that build in its cache,
@@ -11,18 +11,15 @@ the binary that gives it (`$DLPO_LLAMA_SERVER`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 from dlpo.experiments.table_notes import build_set
+from dlpo.experiments.tables import other_builds
 from dlpo.experiments.trials import Trial
 
 __all__ = ["cached_builds", "local_build", "unpaired_note"]
-
-
-def _human(method: str) -> bool:
-    return method.startswith("human")
 
 
 def _runs_locally(trial: Trial) -> bool:
@@ -31,12 +28,15 @@ def _runs_locally(trial: Trial) -> bool:
 
 
 def _partners(
-    trial: Trial, rows: Sequence[dict[str, Any]], compare: Sequence[tuple[str, str]] | None
+    trial: Trial,
+    rows: Sequence[dict[str, Any]],
+    compare: Sequence[tuple[str, str]] | None,
+    seedless: Collection[str],
 ) -> list[dict[str, Any]]:
-    """Finished rows the tables would pair with `trial`: same task and engine, a method the
-    experiment compares it with (`compare`; every other method when None), and the same seed (a
-    human-prompt trial, run once, pairs with every seed)."""
-    if compare is None:
+    """Finished rows the tables would pair with `trial` (`tables.pair_rows`): same task and engine,
+    a method the experiment compares it with (`compare`; every other method when empty), and the
+    same seed (a `seedless` method, run once, pairs with every seed)."""
+    if not compare:
         methods = None
     else:
         methods = {b for a, b in compare if a == trial.method} | {a for a, b in compare if b == trial.method}
@@ -47,7 +47,7 @@ def _partners(
         and r["engine"] == trial.engine
         and r["method"] != trial.method
         and (methods is None or r["method"] in methods)
-        and (r["seed"] == trial.seed or _human(r["method"]) or _human(trial.method))
+        and (r["seed"] == trial.seed or r["method"] in seedless or trial.method in seedless)
     ]
 
 
@@ -57,26 +57,27 @@ def unpaired_note(
     local: str | None,
     cached: dict[str, Path] | None = None,
     compare: Sequence[tuple[str, str]] | None = None,
+    seedless: Collection[str] = (),
 ) -> str | None:
     """A warning when pending trials answered by this machine's build `local` would not pair with
     finished `rows` answered by another build; None when every partner used `local` (or recorded no
     build), or nothing pending runs locally. `cached` maps builds found in this machine's cache to
-    their binaries; `compare` is the experiment's pairs of methods (None: every pair)."""
+    their binaries; `compare` and `seedless` are what the tables pair by (`tables.pair_rows`)."""
     if local is None:
         return None
+    answered_here = {"builds": {"": [local]}}  # what a pending trial's row will record
     other: Counter[str] = Counter()
     affected: set[str] = set()
     counted: set[str] = set()
     for trial in pending:
         if not _runs_locally(trial):
             continue
-        for row in _partners(trial, rows, compare):
-            builds = build_set(row)
-            if builds and builds != {local}:
+        for row in _partners(trial, rows, compare, seedless):
+            if other_builds(row, answered_here):
                 affected.add(trial.id)
                 if row["id"] not in counted:
                     counted.add(row["id"])
-                    other[" + ".join(sorted(builds))] += 1
+                    other[" + ".join(sorted(build_set(row) or ())) or "none named"] += 1
     if not other:
         return None
     found = ", ".join(f"`{b}` ({n} trials)" for b, n in other.most_common())

@@ -182,7 +182,7 @@ def pair_rows(
             candidates = _pairs(by_method, a, b, set(seedless))
             if not candidates:
                 continue
-            matched = [(ra, rb) for ra, rb in candidates if not _other_builds(ra, rb)]
+            matched = [(ra, rb) for ra, rb in candidates if not other_builds(ra, rb)]
             left_out = len(candidates) - len(matched)
             out.append(
                 {
@@ -198,7 +198,7 @@ def pair_rows(
     return out
 
 
-def _other_builds(ra: dict[str, Any], rb: dict[str, Any]) -> bool:
+def other_builds(ra: dict[str, Any], rb: dict[str, Any]) -> bool:
     """True when both trials name their builds and the builds differ: the two runs are then not
     answers of one model to the same questions (builds disagree on a few greedy answers), so a
     paired difference between them would mix the methods' effect with the builds'."""
