@@ -76,7 +76,7 @@ def build_warning(
 
     if not pending or not rows:
         return None
-    return unpaired_note(pending, rows, local_build(), cached_builds(), spec.compare, _seedless(spec))
+    return unpaired_note(pending, rows, local_build(), cached_builds, spec.compare, _seedless(spec))
 
 
 def _seedless(spec: ExperimentSpec) -> list[str]:

@@ -38,7 +38,7 @@ def test_a_partner_of_the_same_seed_answered_by_another_build_is_named():
 
 def test_a_cached_build_of_the_partners_is_offered_as_the_binary_to_use(tmp_path):
     binary = tmp_path / "llama-server"
-    note = unpaired_note([_trial("tgd", 1)], [_row("dlpo", 1, THERE)], HERE, {THERE: binary})
+    note = unpaired_note([_trial("tgd", 1)], [_row("dlpo", 1, THERE)], HERE, lambda: {THERE: binary})
     assert note is not None and f"DLPO_LLAMA_SERVER={binary}" in note and "DLPO_CMAKE_ARGS" not in note
 
 

@@ -237,7 +237,7 @@ def print_result(console: Any, result: Any) -> None:
 
     from dlpo.report.builds import builds_line
     from dlpo.report.cut_off import run_cut_off_note
-    from dlpo.report.gain import paired_gain
+    from dlpo.report.gain import gain_over_start, read_test_events
 
     console.print(
         Panel(result.best_prompt or "(empty)", title=f"best prompt (step {result.best.step})", expand=False)
@@ -250,7 +250,8 @@ def print_result(console: Any, result: Any) -> None:
     def fmt(x: float | None) -> str:
         return "-" if x is None else f"{x:.3f}"
 
-    gains = {w: paired_gain(result.run_dir, w) for w in ("best", "last")}
+    tests = read_test_events(result.run_dir)  # read once for the gains and the cut-off note
+    gains = {w: gain_over_start(tests, w) for w in ("best", "last")}
     for name in ("start", "best", "last"):
         rec = getattr(result, name)
         g = gains.get(name)
@@ -260,7 +261,7 @@ def print_result(console: Any, result: Any) -> None:
     console.print(table)
     if gains["best"] is not None:
         console.print(gains["best"].verdict())
-    note = run_cut_off_note(result.run_dir)
+    note = run_cut_off_note(result.run_dir, tests)
     if note:
         console.print(note, markup=False)
     total = result.usage.get("total", {})

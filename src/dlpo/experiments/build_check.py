@@ -11,7 +11,7 @@ the binary that gives it (`$DLPO_LLAMA_SERVER`).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +55,15 @@ def unpaired_note(
     pending: Sequence[Trial],
     rows: Sequence[dict[str, Any]],
     local: str | None,
-    cached: dict[str, Path] | None = None,
+    cached: Callable[[], Mapping[str, Path]] = dict,
     compare: Sequence[tuple[str, str]] | None = None,
     seedless: Collection[str] = (),
 ) -> str | None:
     """A warning when pending trials answered by this machine's build `local` would not pair with
     finished `rows` answered by another build; None when every partner used `local` (or recorded no
-    build), or nothing pending runs locally. `cached` maps builds found in this machine's cache to
-    their binaries; `compare` and `seedless` are what the tables pair by (`tables.pair_rows`)."""
+    build), or nothing pending runs locally. `cached` lists the builds in this machine's cache with
+    their binaries (`cached_builds`: one `--version` per build, so called only for a warning);
+    `compare` and `seedless` are what the tables pair by (`tables.pair_rows`)."""
     if local is None:
         return None
     answered_here = {"builds": {"": [local]}}  # what a pending trial's row will record
@@ -88,7 +89,7 @@ def unpaired_note(
         "pairs out."
     )
     build = other.most_common(1)[0][0]
-    binary = (cached or {}).get(build)
+    binary = cached().get(build)
     if binary is not None:
         return (
             text

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dlpo.runs.events import read_events
+from dlpo.report.gain import read_test_events
 from dlpo.runs.run_dir import RunDir
 
 # Below this share of cut-off answers the limit is not what decides the score.
@@ -52,8 +52,10 @@ def cut_off_note(tests: Mapping[str, Mapping[str, Any]], max_tokens: int | None)
     return None
 
 
-def run_cut_off_note(run_dir: str | Path) -> str | None:
-    """`cut_off_note` for a run folder: its test events and its configured answer limit."""
+def run_cut_off_note(run_dir: str | Path, tests: Mapping[str, Mapping[str, Any]] | None = None) -> str | None:
+    """`cut_off_note` for a run folder: its test events (`tests` when already read) and its
+    configured answer limit."""
     run = RunDir.open(run_dir)
-    tests = {e["which"]: e for e in read_events(run.events_path) if e["type"] == "test"}
+    if tests is None:
+        tests = read_test_events(run.path)
     return cut_off_note(tests, run.read_config().get("forward_max_tokens"))

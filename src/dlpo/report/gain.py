@@ -9,8 +9,10 @@ tell a real gain from noise; `verdict` says so in words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dlpo.experiments.stats import paired_bootstrap
 from dlpo.runs.events import read_events
@@ -44,10 +46,21 @@ class Gain:
         )
 
 
+def read_test_events(run_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """A run's test evaluations by which prompt they scored ("start", "best", "last")."""
+    return {e["which"]: e for e in read_events(Path(run_dir) / "events.jsonl") if e["type"] == "test"}
+
+
 def paired_gain(run_dir: str | Path, which: str = "best", samples: int = 2000, seed: int = 0) -> Gain | None:
     """The paired gain of the `which` prompt over the start on the run's test split (None when the
     run has no test evaluation of both)."""
-    tests = {e["which"]: e for e in read_events(Path(run_dir) / "events.jsonl") if e["type"] == "test"}
+    return gain_over_start(read_test_events(run_dir), which, samples=samples, seed=seed)
+
+
+def gain_over_start(
+    tests: Mapping[str, Mapping[str, Any]], which: str = "best", samples: int = 2000, seed: int = 0
+) -> Gain | None:
+    """`paired_gain` from test events already read (`read_test_events`)."""
     start, chosen = tests.get("start"), tests.get(which)
     if start is None or chosen is None:
         return None
