@@ -13,7 +13,7 @@ a piece of fewer than `MIN_UNIT_WORDS` words is merged into its neighbour, so "A
 items on their own lines count one each. A unit of w words weighs ceil(w / `WORD_CAP`) edits
 (`WORD_CAP` = 25): a 40-word run-on counts as 2 even without any separator.
 
-Alignment (`sentence_diff`, `apply_edits`): `difflib.SequenceMatcher` on the whitespace-normalized
+Alignment (`align`, `sentence_diff`, `apply_edits`): `difflib.SequenceMatcher` on the whitespace-normalized
 lists finds the unchanged runs. Inside each changed run an old and a new item are paired as a
 *modification* only when their word similarity (SequenceMatcher ratio over lowercased words) is
 >= `SIMILARITY` (0.5). The pairs are chosen by dynamic programming (most pairs, then highest total
@@ -306,44 +306,65 @@ def _edits(old: list[str], new: list[str]) -> list[Equal | Edit]:
     return out
 
 
+@dataclass(frozen=True)
+class Alignment:
+    """`old -> new` aligned once (`align`): measured (`diff`) and rebuilt with a subset of its edits
+    (`apply`) as often as needed without diffing again (trimming tries several subsets)."""
+
+    old: tuple[Piece, ...]
+    new: tuple[Piece, ...]
+    items: tuple[Equal | Edit, ...]
+
+    def diff(self) -> SentenceDiff:
+        """Weighted added, deleted and modified items."""
+        edits = [e for e in self.items if isinstance(e, Edit)]
+        return SentenceDiff(
+            added=sum(e.weight for e in edits if e.kind == "add"),
+            deleted=sum(e.weight for e in edits if e.kind == "delete"),
+            modified=sum(e.weight for e in edits if e.kind == "modify"),
+            edits=tuple(edits),
+        )
+
+    def apply(self, keep: Callable[[Edit], bool]) -> str:
+        """Rebuild the text from `old` applying only the edits for which `keep` is True: a reverted
+        addition is left out, a reverted deletion keeps the old item, a reverted modification keeps
+        the old item in place of its new version. The result is made only of old and new items, in
+        their order."""
+        out: list[Piece] = []
+        for item in self.items:
+            if not isinstance(item, Edit):
+                _, i1, i2, _, _ = item
+                out.extend(self.old[i1:i2])
+                continue
+            applied = keep(item)
+            if item.kind == "add":
+                if applied:
+                    out.append(self.new[item.new_index])  # type: ignore[index]
+            elif item.kind == "delete":
+                if not applied:
+                    out.append(self.old[item.old_index])  # type: ignore[index]
+            else:
+                out.append(self.new[item.new_index] if applied else self.old[item.old_index])  # type: ignore[index]
+        return join_pieces(out)
+
+
+def align(old: str, new: str, level: Level = "sentence") -> Alignment:
+    """Align `old` and `new` by whole sentences (TDO) or by edit units (TLR)."""
+    split = split_units if level == "unit" else split_pieces
+    old_p, new_p = split(old), split(new)
+    items = _edits([p.text for p in old_p], [p.text for p in new_p])
+    return Alignment(tuple(old_p), tuple(new_p), tuple(items))
+
+
 def sentence_diff(old: str, new: str) -> SentenceDiff:
     """Weighted added, deleted and modified edit units from `old` to `new` (what TLR counts)."""
-    old_u = [p.text for p in split_units(old)]
-    new_u = [p.text for p in split_units(new)]
-    edits = [e for e in _edits(old_u, new_u) if isinstance(e, Edit)]
-    return SentenceDiff(
-        added=sum(e.weight for e in edits if e.kind == "add"),
-        deleted=sum(e.weight for e in edits if e.kind == "delete"),
-        modified=sum(e.weight for e in edits if e.kind == "modify"),
-        edits=tuple(edits),
-    )
+    return align(old, new, "unit").diff()
 
 
 def apply_edits(old: str, new: str, keep: Callable[[Edit], bool], level: Level = "sentence") -> str:
-    """Rebuild the text from `old` applying only the edits (towards `new`) for which `keep` is True.
-
-    `level` is what the diff pairs: whole sentences (TDO) or edit units (TLR). A reverted addition
-    is left out, a reverted deletion keeps the old item, a reverted modification keeps the old item
-    in place of its new version. The result is made only of old and new items, in their order.
-    """
-    split = split_units if level == "unit" else split_pieces
-    old_p, new_p = split(old), split(new)
-    out: list[Piece] = []
-    for item in _edits([p.text for p in old_p], [p.text for p in new_p]):
-        if not isinstance(item, Edit):
-            _, i1, i2, _, _ = item
-            out.extend(old_p[i1:i2])
-            continue
-        applied = keep(item)
-        if item.kind == "add":
-            if applied:
-                out.append(new_p[item.new_index])  # type: ignore[index]
-        elif item.kind == "delete":
-            if not applied:
-                out.append(old_p[item.old_index])  # type: ignore[index]
-        else:
-            out.append(new_p[item.new_index] if applied else old_p[item.old_index])  # type: ignore[index]
-    return join_pieces(out)
+    """Rebuild the text from `old` applying only the edits (towards `new`) for which `keep` is True
+    (`Alignment.apply`); `level` is what the diff pairs: whole sentences (TDO) or edit units (TLR)."""
+    return align(old, new, level).apply(keep)
 
 
 def text_stats(text: str) -> dict[str, int]:

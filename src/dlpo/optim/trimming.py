@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 
 from dlpo.optim.sentences import (
+    Alignment,
     Edit,
-    apply_edits,
+    align,
     join_pieces,
     sentence_diff,
     split_units,
@@ -51,8 +52,8 @@ def _whole_sentence_groups(old: str, new: str, edits: tuple[Edit, ...]) -> dict[
     return groups
 
 
-def _keep_first(old: str, new: str, groups: dict[Edit, Group], allowance: int) -> str:
-    """Apply the unit edits of `old -> new` in text order while their groups' weights fit in
+def _keep_first(alignment: Alignment, groups: dict[Edit, Group], allowance: int) -> str:
+    """Apply the unit edits of `alignment` in text order while their groups' weights fit in
     `allowance`; revert the rest. A sentence deleted or added whole is one group, kept or reverted
     whole: reverting part of it would leave a fragment no one wrote ("write it as digits." from
     "The answer is a number: write it as digits.")."""
@@ -65,7 +66,7 @@ def _keep_first(old: str, new: str, groups: dict[Edit, Group], allowance: int) -
         if group not in decided:
             decided[group] = used + weight[group] <= allowance
             used += weight[group] if decided[group] else 0
-    return apply_edits(old, new, lambda edit: decided[groups[edit]], level="unit")
+    return alignment.apply(lambda edit: decided[groups[edit]])
 
 
 def trim_to_budget(old: str, new: str, budget: int) -> str:
@@ -75,9 +76,10 @@ def trim_to_budget(old: str, new: str, budget: int) -> str:
     and units the model proposed, each where the model put it. Re-measured, it never exceeds the
     budget: if rebuilding shifts the alignment, fewer edits are kept.
     """
-    groups = _whole_sentence_groups(old, new, sentence_diff(old, new).edits)
+    alignment = align(old, new, "unit")
+    groups = _whole_sentence_groups(old, new, alignment.diff().edits)
     for allowance in range(max(budget, 0), -1, -1):
-        trimmed = _keep_first(old, new, groups, allowance)
+        trimmed = _keep_first(alignment, groups, allowance)
         if sentence_diff(old, trimmed).total <= budget:
             return trimmed
     return join_pieces(split_units(old))
