@@ -72,3 +72,13 @@ def test_a_torn_last_resume_line_is_ignored_and_a_corrupt_one_is_named(tmp_path)
     (tmp_path / "resumes.jsonl").write_text('{"t": 5, "events": 2}\nnot json\n')
     with pytest.raises(ConfigError, match=r"resumes.jsonl:2: corrupt resume line"):
         read_resumes(tmp_path)
+
+
+def test_resumes_to_one_checkpoint_subtract_their_shared_gap_once():
+    from dlpo.runs.wall import active_wall_s
+
+    events = [{"t": 0.0}, {"t": 10.0}, {"t": 20.0}, {"t": 1000.0}, {"t": 1060.0}]
+    # stopped after event 3 (t=20), resumed at 100 and stopped before a new checkpoint, then
+    # resumed at 900 back to the same 3 events: idle is 20..900 once (880 s), not 80 + 880
+    resumes = [{"t": 100.0, "events": 3}, {"t": 900.0, "events": 3}]
+    assert active_wall_s(events, resumes) == 180.0

@@ -56,12 +56,18 @@ def active_wall_s(events: list[dict[str, Any]], resumes: list[dict[str, Any]]) -
     if len(events) < 2:
         return round(carried, 1) if carried else None
     times = [float(e["t"]) for e in events]
-    span = times[-1] - times[0]
-    for r in resumes[since:]:
-        kept = int(r["events"])
-        if 0 < kept <= len(times):
-            span -= max(0.0, r["t"] - times[kept - 1])
-    return round(max(span, 0.0) + carried, 1)
+    gaps = sorted(
+        (times[int(r["events"]) - 1], float(r["t"]))
+        for r in resumes[since:]
+        if 0 < int(r["events"]) <= len(times)
+    )
+    idle, reach = 0.0, float("-inf")  # two resumes back to one checkpoint share a gap: count it once
+    for start, end in gaps:
+        start = max(start, reach)
+        if end > start:
+            idle += end - start
+            reach = end
+    return round(max(times[-1] - times[0] - idle, 0.0) + carried, 1)
 
 
 def run_wall_s(run_path: str | Path, events: list[dict[str, Any]]) -> float | None:
