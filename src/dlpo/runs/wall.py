@@ -45,8 +45,9 @@ def read_resumes(run_path: str | Path) -> list[dict[str, Any]]:
 
 
 def active_wall_s(events: list[dict[str, Any]], resumes: list[dict[str, Any]]) -> float | None:
-    """Seconds from the first to the last event, less each resume's gap (from the last event it
-    kept to the resume itself), plus the `carried_s` of the last resume that emptied the log
+    """Seconds from the first to the last event, less the time covered by the resumes' gaps (from
+    the last event each kept to the resume itself; gaps that overlap, as when two resumes go back to
+    one checkpoint, count once), plus the `carried_s` of the last resume that emptied the log
     (resumes before it refer to the emptied log and are not applied to this one). None when there
     is neither a carried time nor a log of two events."""
     carried, since = 0.0, 0
