@@ -15,7 +15,7 @@ from dlpo.runs.checkpoint import (
     save_checkpoint,
     write_json_atomic,
 )
-from dlpo.runs.events import EventLog, read_events, strip_volatile, truncate_events
+from dlpo.runs.events import EventLog, latest_test_events, read_events, strip_volatile, truncate_events
 from dlpo.runs.resume import check_config, diff_configs, load_for_resume
 from dlpo.runs.run_dir import RunDir, default_run_dir, is_run_dir
 
@@ -65,6 +65,18 @@ def test_strip_volatile_drops_timing_and_accounting_only():
         {"seq": 0, "type": "usage", "step": 1, "roles": {"forward": {"requests": 3}}}
     ]
     assert strip_volatile(events, accounting=False)[0]["roles"]["forward"]["calls"] == 2
+
+
+def test_latest_test_events_keeps_each_prompts_latest_test_evaluation():
+    events = [
+        {"type": "test", "which": "start", "score": 0.1},
+        {"type": "validation", "which": "best", "score": 0.9},
+        {"type": "test", "which": "best", "score": 0.2},
+        {"type": "test", "which": "best", "score": 0.3},  # a resumed run's repeat
+    ]
+    tests = latest_test_events(events)
+    assert sorted(tests) == ["best", "start"]
+    assert tests["best"]["score"] == 0.3 and tests["start"]["score"] == 0.1
 
 
 def test_atomic_write_and_checkpoint_round_trip(tmp_path):

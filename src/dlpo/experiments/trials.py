@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dlpo.experiments.spec import EnginePair, ExperimentSpec, MethodSpec, TaskSpec
-from dlpo.runs.events import read_events
+from dlpo.runs.events import latest_test_events, read_events
 from dlpo.runs.run_dir import RunDir
 from dlpo.runs.wall import run_wall_s
 
@@ -97,7 +97,7 @@ def summarize(trial: Trial, path: str | Path) -> dict[str, Any]:
     run = RunDir.open(path)
     result = run.read_result() or {}
     events = read_events(run.events_path)
-    tests = {e["which"]: e for e in events if e["type"] == "test"}
+    tests = latest_test_events(events)
     usage = result.get("usage") or {}
     total = usage.get("total", {})
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dlpo.experiments.stats import paired_bootstrap
-from dlpo.runs.events import read_events
+from dlpo.runs.events import latest_test_events, read_events
 from dlpo.runs.run_dir import EVENTS_FILE
 
 
@@ -49,7 +49,7 @@ class Gain:
 
 def read_test_events(run_dir: str | Path) -> dict[str, dict[str, Any]]:
     """A run's test evaluations by which prompt they scored ("start", "best", "last")."""
-    return {e["which"]: e for e in read_events(Path(run_dir) / EVENTS_FILE) if e["type"] == "test"}
+    return latest_test_events(read_events(Path(run_dir) / EVENTS_FILE))
 
 
 def paired_gain(run_dir: str | Path, which: str = "best", samples: int = 2000, seed: int = 0) -> Gain | None:

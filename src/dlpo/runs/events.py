@@ -109,6 +109,12 @@ def read_events(path: str | Path, what: str = "event") -> list[dict[str, Any]]:
     return events
 
 
+def latest_test_events(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A run's test evaluations by which prompt they scored ("start", "best", "last"); a later
+    evaluation of the same prompt (a resumed run's) replaces an earlier one."""
+    return {e["which"]: e for e in events if e["type"] == "test"}
+
+
 def count_events(path: str | Path) -> int:
     """Number of complete lines in the log."""
     with open(path, "rb") as fh:
