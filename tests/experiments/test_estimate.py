@@ -48,3 +48,8 @@ def test_the_text_says_when_the_finished_trials_ran_on_more_than_one_build():
     assert one.builds == 1 and "on the machine that ran the 3 finished" in one.text()
     two = estimate_wall([_trial("dlpo", 0)], [built("x"), built("y")])
     assert two.builds == 2 and "mixed speeds of the 2 builds (machines) that ran the 2 finished" in two.text()
+
+
+def test_a_row_whose_wall_time_reads_0_is_no_basis():
+    est = estimate_wall([_trial("dlpo", 2)], [_row("dlpo", 600), _row("dlpo", 0.0)])
+    assert est.seconds == pytest.approx(600) and est.basis == 1

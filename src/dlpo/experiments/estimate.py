@@ -6,6 +6,7 @@ that, of finished trials of the same task and engine pair and the same kind (hum
 test, or optimizers). A trial with neither has no estimate and is named. The figure is only as good
 as the machine and slots the finished trials ran with; when they ran on more than one llama.cpp
 build (the builds recorded in each row), the text says the figure mixes those machines' speeds.
+A row whose wall time reads 0 (its run's timing was lost) is no basis.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def _duration(seconds: float) -> str:
 
 def estimate_wall(pending: Sequence[Trial], rows: Sequence[dict[str, Any]]) -> WallEstimate:
     """The estimate for the `pending` trials from the finished trials' `rows`."""
-    timed = [r for r in rows if isinstance(r.get("wall_s"), int | float)]
+    # a wall time of 0 is unknown, not instant (a row whose run lost its timing reads 0)
+    timed = [r for r in rows if isinstance(r.get("wall_s"), int | float) and r["wall_s"] > 0]
     same: dict[tuple[str, str, str], list[float]] = {}
     kind: dict[tuple[str, str, bool], list[float]] = {}
     for r in timed:
