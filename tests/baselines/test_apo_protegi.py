@@ -51,9 +51,14 @@ def backward_reply(request: ChatRequest) -> str:
 
 
 def _apo(
-    task: Task, forward: Callable[[ChatRequest], str], options: ApoOptions, beam: list[str], **kw
+    task: Task,
+    forward: Callable[[ChatRequest], str],
+    options: ApoOptions,
+    beam: list[str],
+    backward: Callable[[ChatRequest], str] = backward_reply,
+    **kw,
 ) -> tuple[APO, ScriptedEngine, LLMClient]:
-    bwd_engine = ScriptedEngine(backward_reply, name="bwd")
+    bwd_engine = ScriptedEngine(backward, name="bwd")
     bwd = LLMClient(bwd_engine)
     fwd = LLMClient(ScriptedEngine(forward, name="fwd"))
     apo = APO(task, task.train, fwd, bwd, options, seed=3, start=beam[0], forward_max_tokens=32, **kw)
@@ -199,3 +204,21 @@ async def test_apo_successors_get_the_task_conventions_under_facts(sums):
     plain, _, _ = _apo(sums, always_wrong, o, ["Prompt A."], feedback=FeedbackPolicy("plain", facts))
     exp = await plain.expand("Prompt A.", sums.train[:4])
     assert exp.successors and all(facts.unstated(p) for p in exp.successors)
+
+
+async def test_apo_edits_lose_a_copied_feedback_header_and_keep_its_lines(sums):
+    """APO's successors are repaired like every method's candidates (`repair_candidate`): the
+    feedback header a small optimizer pastes above a line it copies is dropped, the line is kept."""
+    header = "Task conventions (true of every training answer; a good prompt states them):"
+
+    def pastes_header(request: ChatRequest) -> str:
+        user = request.messages[-1].content
+        if "improved prompts" in user:
+            parent = _PROMPT.search(user).group(1)
+            return f"<START>{parent}\n{header}\n- Add the two numbers with care.<END>"
+        return backward_reply(request)
+
+    o = ApoOptions(beam_width=1, minibatch=4, n_gradients=1, errors_per_gradient=4, mc_samples=0, **SMALL)
+    apo, _, _ = _apo(sums, always_wrong, o, ["Prompt A."], backward=pastes_header)
+    exp = await apo.expand("Prompt A.", sums.train[:4])
+    assert exp.edits == ["Prompt A.\n- Add the two numbers with care."]

@@ -102,6 +102,17 @@ async def test_a_reply_that_only_restates_a_sentence_is_unchanged_and_reasks():
     assert report.metrics["edits"]["total"] == 1  # the new sentence; no edit for the copy
 
 
+async def test_a_feedback_header_copied_with_its_lines_is_dropped_and_the_lines_kept():
+    """The optimizer copies a convention line, as asked, and the header above it, which talks about
+    the prompt; the candidate keeps the line and loses the header (logged per reply)."""
+    header = "The task conventions (true of every training answer; a good prompt states them):"
+    reply = tagged(f"{START} {header} Write the answer as bare digits.")
+    opt, _ = optimizer_with([reply])
+    report = await opt.step()
+    assert opt.prompt.text == f"{START} Write the answer as bare digits."
+    assert report.metrics["parse"][0]["headers_dropped"] == 1
+
+
 async def test_reask_samples_while_the_first_ask_is_greedy():
     opt, engine = optimizer_with([tagged(START), tagged(NEW)], reask_temperature=0.6)
     await opt.step()

@@ -2,7 +2,13 @@
 
 import pytest
 
-from dlpo.optim.parsing import has_repetition_loop, parse_reply, reask_hint, reject_reason
+from dlpo.optim.parsing import (
+    drop_copied_headers,
+    has_repetition_loop,
+    parse_reply,
+    reask_hint,
+    reject_reason,
+)
 
 CURRENT = "Answer the question."
 NEW = "Solve the problem step by step and end with 'Answer: <number>'."
@@ -186,3 +192,42 @@ def test_a_block_closed_with_an_opening_tag_is_read():
 
     parsed = parse_reply("<IMPROVED_VARIABLE>Label the message.<IMPROVED_VARIABLE>")
     assert (parsed.candidate, parsed.method) == ("Label the message.", "unclosed_tag")
+
+
+CONVENTIONS = "Task conventions (true of every training answer; a good prompt states them):"
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected", "dropped"),
+    [
+        # copied inline with "The" in front (a 1.5B optimizer's GSM8K prompt): the sentence it headed stays
+        (
+            f"Answer the question. The {CONVENTIONS[0].lower()}{CONVENTIONS[1:]} Show your working. - No commas.",
+            "Answer the question. Show your working. - No commas.",
+            1,
+        ),
+        # on its own line above the bullets it headed: the line goes, the bullets stay
+        (
+            f"Answer the question.\n{CONVENTIONS}\n- The answer is a whole number.\n- No commas.",
+            "Answer the question.\n- The answer is a whole number.\n- No commas.",
+            1,
+        ),
+        # the suggestions header, at the start and again at the end, colon dropped
+        (
+            "Suggested instructions for the prompt:\n- Check the sum.\nAnswer the question. Suggested  instructions for the prompt",
+            "- Check the sum.\nAnswer the question.",
+            2,
+        ),
+    ],
+)
+def test_feedback_headers_copied_into_a_candidate_are_dropped(candidate, expected, dropped):
+    assert drop_copied_headers(candidate, CURRENT) == (expected, dropped)
+
+
+def test_a_header_the_current_prompt_states_and_a_candidate_without_one_are_left_alone():
+    current = f"{CONVENTIONS}\n- Bare digits."
+    assert drop_copied_headers(f"{current}\n- No commas.", current) == (f"{current}\n- No commas.", 0)
+    assert drop_copied_headers(NEW, CURRENT) == (NEW, 0)
+    # the words alone, not the header: "task conventions" in the user's own sentence stays
+    own = "Follow the task conventions below. Answer the question."
+    assert drop_copied_headers(own, CURRENT) == (own, 0)

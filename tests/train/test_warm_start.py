@@ -21,7 +21,7 @@ from dlpo.train import afit
 
 from .scripted_setup import backward_reply, engines, make_config, make_task
 
-INDUCED = "Add the two numbers carefully. Check every sum carefully. Check every sum carefully."
+INDUCED = "Add the two numbers carefully. Check every sum carefully. Write each sum down carefully."
 
 
 def inducing_backward(request: ChatRequest) -> str:
@@ -141,3 +141,13 @@ async def test_an_unusable_induction_is_asked_again_then_given_up():
     engine = ScriptedEngine([pasted, pasted])
     failed = await induce(LLMClient(engine), task, task.train, facts, seed=0, original="x")
     assert failed.prompt is None and failed.reason.startswith("pasted example")
+
+
+async def test_an_induced_prompt_loses_the_conventions_header_it_copied():
+    """The induction request shows the conventions under their header; a prompt that copies the
+    header along with the lines keeps the lines only (`repair_candidate`, as for every candidate)."""
+    task = label_task()
+    facts = task_facts(task)
+    reply = f"<IMPROVED_VARIABLE>Label the message by its topic.\n{CONVENTIONS_HEADER}\n- Reply with the label only.</IMPROVED_VARIABLE>"
+    out = await induce(LLMClient(ScriptedEngine([reply])), task, task.train, facts, seed=0, original="x")
+    assert out.prompt == "Label the message by its topic.\n- Reply with the label only."

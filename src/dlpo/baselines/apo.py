@@ -48,6 +48,7 @@ from dlpo.optim.feedback import FeedbackPolicy
 from dlpo.optim.gradient import batch_sources
 from dlpo.optim.masking import leaked_values
 from dlpo.optim.parsing import reject_reason
+from dlpo.optim.update_ask import repair_candidate
 from dlpo.tasks.base import Example, Task
 
 
@@ -209,8 +210,8 @@ class APO:
         replies = await self.backward.complete(requests, role="optimizer")
         for (group, _), reply in zip(pairs, replies):
             for text in P.parse_items(reply.text, reply.finish_reason, limit=o.steps_per_gradient):
-                if self._usable(exp, text, exp.parent, group):
-                    exp.edits.append(text)
+                if (prompt := self._usable(exp, text, exp.parent, group)) is not None:
+                    exp.edits.append(prompt)
 
     async def _paraphrase(self, exp: Expansion, errors: Sequence[ExampleResult]) -> None:
         """Monte-Carlo successors, in one batch: `mc_samples` paraphrases of each edit and
@@ -232,10 +233,13 @@ class APO:
         replies = await self.backward.complete(requests, role="optimizer")
         for (source, _, of_parent), reply in zip(jobs, replies):
             for text in P.parse_items(reply.text, reply.finish_reason, limit=1):
-                if self._usable(exp, text, source, errors):
-                    (exp.parent_paraphrases if of_parent else exp.paraphrases).append(text)
+                if (prompt := self._usable(exp, text, source, errors)) is not None:
+                    (exp.parent_paraphrases if of_parent else exp.paraphrases).append(prompt)
 
-    def _usable(self, exp: Expansion, text: str, current: str, items: Sequence[ExampleResult]) -> bool:
+    def _usable(self, exp: Expansion, text: str, current: str, items: Sequence[ExampleResult]) -> str | None:
+        """`text` without what the optimizer pasted along (`repair_candidate`), or None (the reason
+        logged in `exp.rejected`) when it is not a usable prompt."""
+        text, _ = repair_candidate(text, current)
         why = reject_reason(
             text, current=current, sources=batch_sources(items), max_words=self.max_prompt_words
         )
@@ -244,7 +248,7 @@ class APO:
             why = f"pasted example: the candidate states a value from the batch ({leaked[0]!r})"
         if why is not None:
             exp.rejected.append({"candidate": text, "reason": why})
-        return why is None
+        return text if why is None else None
 
     async def select(self, candidates: list[str]) -> Selection:
         o = self.o

@@ -24,6 +24,7 @@ from dlpo.evaluation import ExampleResult
 from dlpo.optim.gradient import answer_excerpt
 from dlpo.optim.masking import batch_values, leaked_values
 from dlpo.optim.parsing import parse_reply, reject_reason
+from dlpo.optim.update_ask import repair_candidate
 from dlpo.tasks.base import Example, Score, Task
 from dlpo.tasks.conventions import TaskFacts
 
@@ -135,11 +136,12 @@ async def induce(
         [reply] = await client.complete([request], role=ROLE)
         out.replies.append(reply.text)
         parsed = parse_reply(reply.text, current=original, finish_reason=reply.finish_reason)
-        why = parsed.reason if parsed.candidate is None else None
-        if parsed.candidate is not None:
-            why = check_induced(parsed.candidate, original, pairs, facts, max_words, train)
+        candidate = repair_candidate(parsed.candidate, original)[0] if parsed.candidate is not None else None
+        why = parsed.reason if candidate is None else None
+        if candidate is not None:
+            why = check_induced(candidate, original, pairs, facts, max_words, train)
         if why is None:
-            out.prompt, out.reason = parsed.candidate, "ok"
+            out.prompt, out.reason = candidate, "ok"
             return out
         out.reason = why
         if attempt == 0:

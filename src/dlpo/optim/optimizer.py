@@ -45,12 +45,19 @@ from dlpo.optim.masking import leaked_values
 from dlpo.optim.parsing import reask_hint, reject_reason
 from dlpo.optim.report import StepReport
 from dlpo.optim.request import update_request, with_reminder
-from dlpo.optim.sentences import drop_repeats, sentence_diff, text_stats
+from dlpo.optim.sentences import sentence_diff, text_stats
 from dlpo.optim.structured import (
     JSON_SYSTEM,
     supports_json_schema,
 )
-from dlpo.optim.update_ask import Ask, build_ask, copied_from_request, normalized, read_candidate
+from dlpo.optim.update_ask import (
+    Ask,
+    build_ask,
+    copied_from_request,
+    normalized,
+    read_candidate,
+    repair_candidate,
+)
 from dlpo.optim.variable import Prompt
 from dlpo.runs.checkpoint import rng_state_from_json, rng_state_to_json
 
@@ -181,7 +188,7 @@ class TextualGradientDescent:
         self, ask: Ask, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]
     ) -> str | None:
         candidate, method, reason = read_candidate(ask, *reply, current)
-        candidate, dropped = drop_repeats(candidate, current) if candidate is not None else (None, 0)
+        candidate, repairs = repair_candidate(candidate, current) if candidate is not None else (None, {})
         if candidate is not None:
             reason = (
                 self._reject(candidate, current, grad)
@@ -189,9 +196,7 @@ class TextualGradientDescent:
                 or ""
             )
         entry = {"method": method, "finish_reason": reply[1], "reason": reason or "ok"}
-        if dropped:
-            entry["repeats_dropped"] = dropped  # copies of a sentence the reply restated
-        log.append(entry)
+        log.append(entry | repairs)
         return candidate if not reason else None
 
     def _reject(self, candidate: str, current: str, grad: Gradient) -> str | None:

@@ -196,6 +196,46 @@ def feedback_prose(feedback: str) -> str:
     return "\n".join(out).strip()
 
 
+def _header_copy(header: str) -> re.Pattern[str]:
+    """`header` as a small model copies it: any case, any spacing, "The " before it, colon optional."""
+    words = header.rstrip(":").split()
+    return re.compile(r"(?<!\w)(?:the\s+)?" + r"\s+".join(map(re.escape, words)) + r"\s*:?", re.IGNORECASE)
+
+
+_HEADER_COPIES = tuple(_header_copy(header) for header in COPYABLE_HEADERS)
+
+
+def _cut(text: str, start: int, end: int) -> str:
+    """`text` without `text[start:end]`, joined as the surrounding lines and sentences need: a
+    line left empty goes, two sentences the cut brought together get one space between them."""
+    left, right = text[:start].rstrip(" \t"), text[end:].lstrip(" \t")
+    if not left or left.endswith("\n"):
+        return left + right.removeprefix("\n")
+    if not right or right.startswith("\n"):
+        return left + right
+    return f"{left} {right}"
+
+
+def drop_copied_headers(candidate: str, current: str) -> tuple[str, int]:
+    """`candidate` without the feedback's block headers it copied (COPYABLE_HEADERS: "Task
+    conventions (true of every training answer; a good prompt states them):", "Suggested
+    instructions for the prompt:"), and how many were dropped; a header the current prompt
+    already states is left alone.
+
+    The optimizer is asked to copy the lines under these headers, and a small one copies the header
+    too (a 1.5B optimizer's GSM8K prompt kept "The task conventions (true of every ...):" from its
+    third step to its last). The header talks about the prompt, not to the model; the lines under
+    it are kept."""
+    dropped = 0
+    for pattern in _HEADER_COPIES:
+        if pattern.search(current):
+            continue
+        while (match := pattern.search(candidate)) is not None:
+            candidate = _cut(candidate, *match.span())
+            dropped += 1
+    return candidate, dropped
+
+
 def reject_reason(
     candidate: str,
     *,

@@ -2,6 +2,7 @@
 
 `build_ask` writes the request (tags, or a JSON list of sentence edits for an engine with structured
 output); `read_candidate` turns a reply into a candidate prompt (or says why it cannot);
+`repair_candidate` drops what the optimizer pasted along with its edit (headers, repeated sentences);
 `copied_from_request` catches a candidate that only echoes the request's own instructions.
 """
 
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlpo.optim.base import Gradient, UpdateContext
-from dlpo.optim.parsing import parse_reply
+from dlpo.optim.parsing import drop_copied_headers, parse_reply
 from dlpo.optim.request import build_update_message
-from dlpo.optim.sentences import split_sentences
+from dlpo.optim.sentences import drop_repeats, split_sentences
 from dlpo.optim.structured import apply_edit_list, edit_schema, json_instruction, parse_edits
 
 JSON_REASK = (
@@ -23,7 +24,15 @@ JSON_REASK = (
     "above."
 )
 
-__all__ = ["JSON_REASK", "Ask", "build_ask", "copied_from_request", "normalized", "read_candidate"]
+__all__ = [
+    "JSON_REASK",
+    "Ask",
+    "build_ask",
+    "copied_from_request",
+    "normalized",
+    "read_candidate",
+    "repair_candidate",
+]
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,16 @@ def read_candidate(ask: Ask, text: str, finish: str, current: str) -> tuple[str 
         method = parsed.method if ask.schema is None else f"json->{parsed.method}"
         reason = parsed.reason if ask.schema is None or parsed.candidate is not None else reason
     return candidate, method, reason
+
+
+def repair_candidate(candidate: str, current: str) -> tuple[str, dict[str, int]]:
+    """`candidate` without what a small optimizer pastes along with its edit and no model should
+    read: the feedback's block headers (`drop_copied_headers`) and second copies of a sentence
+    (`drop_repeats`); with the counts dropped, by kind, for the step's parse log (none: {})."""
+    candidate, headers = drop_copied_headers(candidate, current)
+    candidate, repeats = drop_repeats(candidate, current)
+    counts = {"headers_dropped": headers, "repeats_dropped": repeats}
+    return candidate, {kind: n for kind, n in counts.items() if n}
 
 
 def copied_from_request(candidate: str, current: str, scaffold: str) -> str | None:
