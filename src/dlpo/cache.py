@@ -12,8 +12,9 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dlpo.engines.base import ChatRequest, Completion
 
@@ -101,6 +102,13 @@ class ResponseCache:
             "INSERT OR REPLACE INTO responses (key, model, request, completion) VALUES (?, ?, ?, ?)",
             (key, completion.model, request_json, _completion_to_json(completion)),
         )
+
+    def entries(self) -> Iterator[tuple[dict[str, Any], Completion]]:
+        """Every stored (request, completion), in the order written; the request as its `to_dict()`
+        ({} for an entry stored without one). For reading a run's answers after the fact."""
+        rows = self._connect().execute("SELECT request, completion FROM responses ORDER BY rowid")
+        for request_json, completion_json in rows:
+            yield json.loads(request_json), _completion_from_json(completion_json)
 
     def __len__(self) -> int:
         return int(self._connect().execute("SELECT COUNT(*) FROM responses").fetchone()[0])

@@ -52,6 +52,20 @@ def c(p: int, q: int, cached: bool = False) -> Completion:
     return Completion("x", p, q, 0.5, cached=cached)
 
 
+def test_cache_entries_give_back_each_request_and_completion_in_write_order(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    second = replace(BASE, temperature=0.7)
+    cache.put(request_key("m", BASE), Completion("4", 9, 1, 0.1, model="m"), BASE)
+    cache.put(request_key("m", second), Completion("4 or so", 9, 16, 0.2, finish_reason="length"), second)
+    cache.put("bare", Completion("x", 1, 1, 0.0))  # stored without its request
+    entries = list(cache.entries())
+    assert [(r, c.text, c.finish_reason) for r, c in entries] == [
+        (BASE.to_dict(), "4", "stop"),
+        (second.to_dict(), "4 or so", "length"),
+        ({}, "x", "stop"),
+    ]
+
+
 def test_ledger_arithmetic_per_role():
     ledger = Ledger()
     ledger.record("forward", "local:a", c(10, 2))
