@@ -46,10 +46,7 @@ from dlpo.optim.parsing import reask_hint, reject_reason
 from dlpo.optim.report import StepReport
 from dlpo.optim.request import update_request, with_reminder
 from dlpo.optim.sentences import sentence_diff, text_stats
-from dlpo.optim.structured import (
-    JSON_SYSTEM,
-    supports_json_schema,
-)
+from dlpo.optim.structured import JSON_SYSTEM, supports_json_schema
 from dlpo.optim.update_ask import (
     Ask,
     build_ask,
