@@ -4,6 +4,7 @@ import json
 import random
 
 from dlpo.optim.base import Gradient, UpdateContext
+from dlpo.optim.parsing import CONVENTIONS_HEADER
 from dlpo.optim.update_ask import JSON_REASK, build_ask, copied_from_request, read_candidate
 
 PROMPT = "Answer the question. End with a line 'Answer: X'."
@@ -47,18 +48,30 @@ def test_a_json_request_caps_edits_and_keeps_frozen_sentences_out_of_the_schema(
 def test_a_json_reply_is_applied_and_a_tag_reply_to_a_json_request_is_still_read():
     ask = build_ask(_ctx(), Gradient("x"), [], role_description="r", json_updates=True, edit_budget=None)
     edit = json.dumps({"edits": [{"action": "add", "after": 2, "text": "Show each step."}]})
-    candidate, method, reason = read_candidate(ask, edit, "stop", PROMPT)
+    read = read_candidate(ask, edit, "stop", PROMPT)
+    candidate, method, reason = read.candidate, read.method, read.reason
     assert (
         method == "json" and reason == "" and candidate is not None and candidate.endswith("Show each step.")
     )
     tagged = "<IMPROVED_VARIABLE>Answer carefully. End with a line 'Answer: X'.</IMPROVED_VARIABLE>"
-    candidate, method, _ = read_candidate(ask, tagged, "stop", PROMPT)
+    read = read_candidate(ask, tagged, "stop", PROMPT)
+    candidate, method = read.candidate, read.method
     assert method.startswith("json->") and candidate == "Answer carefully. End with a line 'Answer: X'."
+
+
+def test_a_read_candidate_is_repaired_and_says_what_was_dropped():
+    ask = build_ask(_ctx(), Gradient("x"), [], role_description="r", json_updates=False, edit_budget=None)
+    pasted = f"Answer carefully. {CONVENTIONS_HEADER}\nGive the unit of every number. Give the unit of every number. End with a line 'Answer: X'."
+    read = read_candidate(ask, f"<IMPROVED_VARIABLE>{pasted}</IMPROVED_VARIABLE>", "stop", PROMPT)
+    assert read.candidate is not None and CONVENTIONS_HEADER not in read.candidate
+    assert read.candidate.count("Give the unit of every number.") == 1
+    assert read.repairs == {"headers_dropped": 1, "repeats_dropped": 1}
 
 
 def test_a_reply_without_json_or_tags_gives_no_candidate_and_says_why():
     ask = build_ask(_ctx(), Gradient("x"), [], role_description="r", json_updates=True, edit_budget=None)
-    candidate, method, reason = read_candidate(ask, "I would change the prompt a bit.", "stop", PROMPT)
+    read = read_candidate(ask, "I would change the prompt a bit.", "stop", PROMPT)
+    candidate, method, reason = read.candidate, read.method, read.reason
     assert candidate is None and method.startswith("json->") and reason.startswith("not json")
 
 

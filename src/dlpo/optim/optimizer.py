@@ -47,14 +47,7 @@ from dlpo.optim.report import StepReport
 from dlpo.optim.request import update_request, with_reminder
 from dlpo.optim.sentences import sentence_diff, text_stats
 from dlpo.optim.structured import JSON_SYSTEM, supports_json_schema
-from dlpo.optim.update_ask import (
-    Ask,
-    build_ask,
-    copied_from_request,
-    normalized,
-    read_candidate,
-    repair_candidate,
-)
+from dlpo.optim.update_ask import Ask, build_ask, copied_from_request, normalized, read_candidate
 from dlpo.optim.variable import Prompt
 from dlpo.runs.checkpoint import rng_state_from_json, rng_state_to_json
 
@@ -184,16 +177,17 @@ class TextualGradientDescent:
     def _usable(
         self, ask: Ask, reply: tuple[str, str], current: str, grad: Gradient, log: list[dict[str, Any]]
     ) -> str | None:
-        candidate, method, reason = read_candidate(ask, *reply, current)
-        candidate, repairs = repair_candidate(candidate, current) if candidate is not None else (None, {})
+        read = read_candidate(ask, *reply, current)
+        candidate, reason = read.candidate, read.reason
         if candidate is not None:
             reason = (
                 self._reject(candidate, current, grad)
                 or copied_from_request(candidate, current, ask.scaffold)
                 or ""
             )
-        entry = {"method": method, "finish_reason": reply[1], "reason": reason or "ok"}
-        log.append(entry | repairs)
+        log.append(
+            {"method": read.method, "finish_reason": reply[1], "reason": reason or "ok"} | read.repairs
+        )
         return candidate if not reason else None
 
     def _reject(self, candidate: str, current: str, grad: Gradient) -> str | None:

@@ -1,8 +1,8 @@
 """One step's update request and the reading of its reply, apart from the optimizer's loop.
 
 `build_ask` writes the request (tags, or a JSON list of sentence edits for an engine with structured
-output); `read_candidate` turns a reply into a candidate prompt (or says why it cannot);
-`repair_candidate` drops what the optimizer pasted along with its edit (headers, repeated sentences);
+output); `read_candidate` turns a reply into a candidate prompt (or says why it cannot), repaired by
+`repair_candidate`, which drops what the optimizer pasted along with its edit (headers, repeated sentences);
 `copied_from_request` catches a candidate that only echoes the request's own instructions.
 """
 
@@ -27,6 +27,7 @@ JSON_REASK = (
 __all__ = [
     "JSON_REASK",
     "Ask",
+    "ReadReply",
     "build_ask",
     "copied_from_request",
     "normalized",
@@ -86,8 +87,19 @@ def build_ask(
     return Ask(message, schema, frozen, scaffold)
 
 
-def read_candidate(ask: Ask, text: str, finish: str, current: str) -> tuple[str | None, str, str]:
-    """(candidate or None, how it was read, why it could not be) for one reply. A JSON request whose
+@dataclass(frozen=True)
+class ReadReply:
+    """One reply read: the candidate (None when there is none), how it was read, why it could not be
+    (empty when it could), and what `repair_candidate` dropped from it, by kind (none: {})."""
+
+    candidate: str | None
+    method: str
+    reason: str
+    repairs: dict[str, int]
+
+
+def read_candidate(ask: Ask, text: str, finish: str, current: str) -> ReadReply:
+    """One reply read into a repaired candidate prompt (or why there is none). A JSON request whose
     reply is not an edit object is read as a tag reply ("json->tags")."""
     candidate, method, reason = None, "json", ""
     if ask.schema is not None:
@@ -101,7 +113,10 @@ def read_candidate(ask: Ask, text: str, finish: str, current: str) -> tuple[str 
         candidate = parsed.candidate
         method = parsed.method if ask.schema is None else f"json->{parsed.method}"
         reason = parsed.reason if ask.schema is None or parsed.candidate is not None else reason
-    return candidate, method, reason
+    if candidate is None:
+        return ReadReply(None, method, reason, {})
+    repaired, repairs = repair_candidate(candidate, current)
+    return ReadReply(repaired, method, reason, repairs)
 
 
 def repair_candidate(candidate: str, current: str) -> tuple[str, dict[str, int]]:
