@@ -172,6 +172,22 @@ def test_pasted_critique_passage_is_rejected():
     assert reject_reason(f"{current} Show your steps.", current=current, feedback=feedback) is None
 
 
+def test_sentences_that_describe_a_prompt_instead_of_instructing_are_rejected():
+    """Seen on GSM8K (textgrad seed 2, a structured update): the 1.5B optimizer added sentences that say
+    what a prompt should hold, in the third person, and the prompt kept them for the rest of the run."""
+    current = "You will answer a reasoning question. Write large numbers without thousands separators."
+    for added in (
+        "N. A clear and concise instruction for the model to work out the problem in a few short steps first.",
+        "N. A detailed explanation of how the model arrived at the answer.",
+    ):
+        reason = reject_reason(f"{current} {added}", current=current)
+        assert reason is not None and reason.startswith("pasted feedback"), added
+    # instructions addressed to the model, and a user prompt that already speaks of "the model", pass
+    assert reject_reason(f"{current} Explain how you arrived at the answer.", current=current) is None
+    own = "Explain how the model of the economy predicts prices."
+    assert reject_reason(f"{own} Be brief.", current=own) is None
+
+
 def test_a_suggestion_pasted_with_its_quotes_and_dash_is_unwrapped():
     reply = (
         "<IMPROVED_VARIABLE>\nYou will answer a reasoning question. Keep the working short. "

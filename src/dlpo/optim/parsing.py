@@ -41,6 +41,9 @@ _CRITIQUE_TALK = re.compile(
     r"\b(?:the (?:system )?prompt (?:should|does not|doesn't|needs to|must be)|the system prompt\b"
     r"|expected answer (?:is|was)"
     r"|the model(?:'s)? (?:answer|response|answered|responded|output)|the scorer"
+    # a description of what a prompt should hold, not an instruction to the model (seen on GSM8K:
+    # "A clear and concise instruction for the model to work out ...", "how the model arrived at")
+    r"|(?:for|how|what|whether|why) the model\b"
     r"|answers? (?:were|was) (?:wrong|correct)|the reply wrote its|in \d+ wrong|\d+ wrong:|already in the prompt|were not followed)",
     re.IGNORECASE,
 )
